@@ -17,9 +17,6 @@ export function describeError(e: unknown): string {
 
 /** The errno code of a Node system error (`ENOENT`, `EACCES`, ...), or undefined. */
 export function errnoCode(e: unknown): string | undefined {
-  if (typeof e === 'object' && e !== null && 'code' in e) {
-    const code = (e as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') return e.code;
   return undefined;
 }

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+import { formatFlagHelp, parseGoFlags } from './cli/flags.js';
+import type { FlagSpec, ParsedFlags } from './cli/flags.js';
+import { ENGINE_FLAGS, resolveEngine, UsageError } from './cli/engine.js';
+import { check, explain, once, RuntimeError, serve } from './cli/commands.js';
+import type { CommandEnv } from './cli/commands.js';
+import { createLogger, isLogLevel, LOG_LEVELS } from './runtime/logger.js';
+import type { LogLevel } from './runtime/logger.js';
+import { describeError } from './runtime/result.js';
+import { VERSION } from './version.js';
+
+const LOG_FLAG: FlagSpec = { name: 'log.level', kind: 'string', help: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' };
+
+interface CommandSpec {
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+}
+
+const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  serve: {
+    summary: 'serve /metrics like process-exporter (a drop-in: same flags, same series)',
+    flags: [
+      ...ENGINE_FLAGS,
+      { name: 'web.listen-address', kind: 'string', help: 'address on which to expose metrics', defaultText: ':9256' },
+      { name: 'web.telemetry-path', kind: 'string', help: 'path under which to expose metrics', defaultText: '/metrics' },
+      LOG_FLAG,
+    ],
+  },
+  once: {
+    summary: 'run one cycle and print it as exposition text',
+    flags: [
+      ...ENGINE_FLAGS,
+      { name: 'output', kind: 'string', help: 'where to write the exposition text; - for stdout', defaultText: '-' },
+      { name: 'state', kind: 'string', help: 'tracker state file, loaded and saved so successive runs continue the counters' },
+      LOG_FLAG,
+    ],
+  },
+  check: { summary: 'validate a config and print the groups it defines', flags: [...ENGINE_FLAGS, LOG_FLAG] },
+  explain: { summary: 'show every live process, the rule that matched it (or why none did) and its group', flags: [...ENGINE_FLAGS, LOG_FLAG] },
+};
+
+function usage(): string {
+  const cmds = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+    .join('\n');
+  return `procpush ${VERSION}: push process-exporter's namedprocess_* metrics\n\nUsage: procpush <command> [flags]\n\nCommands:\n${cmds}\n\nprocpush --version prints the version; procpush <command> --help lists a command's flags.\nprocpush [flags] with no command runs serve (a drop-in for process-exporter).\n`;
+}
+
+function commandHelp(name: string, spec: CommandSpec): string {
+  return `Usage: procpush ${name} [flags]\n\n${spec.summary}\n\nFlags:\n${formatFlagHelp(spec.flags)}\n`;
+}
+
+function str(f: ParsedFlags, name: string): string | undefined {
+  const v = f.values.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Runs the CLI; resolves to the exit code, or never resolves for long-running commands. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h' || first === '-help') {
+    process.stdout.write(usage());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-version' || first === 'version') {
+    process.stdout.write(`procpush ${VERSION}\n`);
+    return 0;
+  }
+  const name = first.startsWith('-') ? 'serve' : first;
+  const rest = first.startsWith('-') ? argv : argv.slice(1);
+  const spec = COMMANDS[name];
+  if (spec === undefined) {
+    process.stderr.write(`procpush: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const parsed = parseGoFlags(rest, spec.flags);
+  if (!parsed.ok) {
+    process.stderr.write(`procpush ${name}: ${parsed.error}\n\n${commandHelp(name, spec)}`);
+    return 2;
+  }
+  const flags = parsed.value;
+  if (flags.help) {
+    process.stdout.write(commandHelp(name, spec));
+    return 0;
+  }
+  if (flags.positional.length > 0) {
+    process.stderr.write(`procpush ${name}: unexpected argument "${flags.positional[0] ?? ''}"\n`);
+    return 2;
+  }
+  const level = str(flags, 'log.level') ?? 'info';
+  if (!isLogLevel(level)) {
+    process.stderr.write(`procpush ${name}: invalid --log.level "${level}"; expected one of ${LOG_LEVELS.join(', ')}\n`);
+    return 2;
+  }
+  const env: CommandEnv = {
+    stdout: (t) => process.stdout.write(t),
+    logger: createLogger(level satisfies LogLevel),
+    nowMs: () => Date.now(),
+  };
+  try {
+    const engine = resolveEngine(flags);
+    switch (name) {
+      case 'serve': {
+        const server = await serve(
+          engine,
+          { listenAddress: str(flags, 'web.listen-address') ?? ':9256', telemetryPath: str(flags, 'web.telemetry-path') ?? '/metrics' },
+          env,
+        );
+        const stop = (signal: string): void => {
+          env.logger.info({ signal }, 'shutting down');
+          server.close();
+          server.closeAllConnections();
+        };
+        process.once('SIGTERM', () => { stop('SIGTERM'); });
+        process.once('SIGINT', () => { stop('SIGINT'); });
+        await new Promise<void>((resolve) => server.once('close', () => { resolve(); }));
+        return 0;
+      }
+      case 'once':
+        once(engine, { output: str(flags, 'output') ?? '-', statePath: str(flags, 'state') }, env);
+        return 0;
+      case 'check':
+        check(engine, env);
+        return 0;
+      case 'explain':
+        explain(engine, env);
+        return 0;
+      default:
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`procpush ${name}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RuntimeError) {
+      process.stderr.write(`procpush ${name}: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`procpush ${name}: internal error: ${describeError(e)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

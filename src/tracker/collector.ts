@@ -1,0 +1,88 @@
+import type { ProcSource } from '../procfs/types.js';
+import { buildNamedProcessFamilies } from '../series/namedprocess.js';
+import type { SeriesOptions } from '../series/namedprocess.js';
+import type { MetricFamily } from '../series/types.js';
+import type { GroupStats, GrouperOptions, GrouperSnapshot } from './grouper.js';
+import { Grouper } from './grouper.js';
+import type { TrackedProc } from './tracker.js';
+
+export interface CollectorOptions extends GrouperOptions, SeriesOptions {}
+
+/** Error counters carried across cycles (and saved with the state). */
+export interface CollectorCounters {
+  scrapeErrors: number;
+  procReadErrors: number;
+  partialErrors: number;
+}
+
+export interface CollectorSnapshot {
+  readonly version: 1;
+  readonly grouper: GrouperSnapshot;
+  readonly counters: CollectorCounters;
+}
+
+export interface CycleReport {
+  readonly families: MetricFamily[];
+  /** Groups of this cycle; undefined when the procfs root could not be listed. */
+  readonly groups: ReadonlyMap<string, GroupStats> | undefined;
+  /** Error message when the root could not be listed. */
+  readonly error: string | undefined;
+  /** Processes counted in the groups this cycle. */
+  readonly procs: number;
+  /** The processes tracked after this cycle, with their group. */
+  readonly tracked: readonly TrackedProc[];
+}
+
+/**
+ * process-exporter's NamedProcessCollector without the HTTP: one `cycle()` reads /proc, updates the
+ * tracker and group totals and returns the `namedprocess_*` families. The first cycle (the startup
+ * cycle) only sets the baselines; run it with `prime()` before the first reported cycle.
+ */
+export class Collector {
+  readonly #grouper: Grouper;
+  readonly #source: ProcSource;
+  readonly #opts: CollectorOptions;
+  readonly #counters: CollectorCounters = { scrapeErrors: 0, procReadErrors: 0, partialErrors: 0 };
+
+  constructor(source: ProcSource, opts: CollectorOptions) {
+    this.#source = source;
+    this.#opts = opts;
+    this.#grouper = new Grouper(opts);
+  }
+
+  /** The startup cycle: establishes baselines, reports nothing. */
+  prime(nowMs: number): CycleReport {
+    return this.cycle(nowMs);
+  }
+
+  get primed(): boolean {
+    return this.#grouper.firstUpdateAtMs !== undefined;
+  }
+
+  cycle(nowMs: number): CycleReport {
+    const result = this.#grouper.update(this.#source, nowMs);
+    this.#counters.partialErrors += result.errors.partial;
+    // Upstream only counts read errors in the startup cycle; we count them every cycle (docs/compatibility.md).
+    this.#counters.procReadErrors += result.errors.read;
+    if (!result.ok) this.#counters.scrapeErrors++;
+    const groups = result.ok ? result.groups : undefined;
+    let procs = 0;
+    for (const g of groups?.values() ?? []) procs += g.procs;
+    return {
+      families: buildNamedProcessFamilies(groups, this.#counters, this.#opts),
+      groups,
+      error: result.ok ? undefined : result.error,
+      procs,
+      tracked: result.ok ? result.procs : [],
+    };
+  }
+
+  snapshot(): CollectorSnapshot {
+    return { version: 1, grouper: this.#grouper.snapshot(), counters: { ...this.#counters } };
+  }
+
+  restore(s: CollectorSnapshot): void {
+    this.#grouper.restore(s.grouper);
+    Object.assign(this.#counters, s.counters);
+  }
+}

@@ -1,0 +1,76 @@
+import type { Counts, States } from '../procfs/types.js';
+
+export function zeroCounts(): Counts {
+  return {
+    cpuUser: 0,
+    cpuSystem: 0,
+    readBytes: 0,
+    writeBytes: 0,
+    majorPageFaults: 0,
+    minorPageFaults: 0,
+    ctxSwitchVoluntary: 0,
+    ctxSwitchNonvoluntary: 0,
+  };
+}
+
+/** `a += b`, field by field (CPU as float addition, like process-exporter's Counts.Add). */
+export function addCounts(a: Counts, b: Readonly<Counts>): void {
+  a.cpuUser += b.cpuUser;
+  a.cpuSystem += b.cpuSystem;
+  a.readBytes += b.readBytes;
+  a.writeBytes += b.writeBytes;
+  a.majorPageFaults += b.majorPageFaults;
+  a.minorPageFaults += b.minorPageFaults;
+  a.ctxSwitchVoluntary += b.ctxSwitchVoluntary;
+  a.ctxSwitchNonvoluntary += b.ctxSwitchNonvoluntary;
+}
+
+/** `a - b` as a new value (a delta, not a total). */
+export function subCounts(a: Readonly<Counts>, b: Readonly<Counts>): Counts {
+  return {
+    cpuUser: a.cpuUser - b.cpuUser,
+    cpuSystem: a.cpuSystem - b.cpuSystem,
+    readBytes: a.readBytes - b.readBytes,
+    writeBytes: a.writeBytes - b.writeBytes,
+    majorPageFaults: a.majorPageFaults - b.majorPageFaults,
+    minorPageFaults: a.minorPageFaults - b.minorPageFaults,
+    ctxSwitchVoluntary: a.ctxSwitchVoluntary - b.ctxSwitchVoluntary,
+    ctxSwitchNonvoluntary: a.ctxSwitchNonvoluntary - b.ctxSwitchNonvoluntary,
+  };
+}
+
+export function copyCounts(c: Readonly<Counts>): Counts {
+  return { ...c };
+}
+
+export function zeroStates(): States {
+  return { running: 0, sleeping: 0, waiting: 0, zombie: 0, other: 0 };
+}
+
+/** Counts one task in state `letter` (stat field 3): R, S, D, Z, anything else is Other. */
+export function addState(s: States, letter: string): void {
+  switch (letter) {
+    case 'R':
+      s.running++;
+      break;
+    case 'S':
+      s.sleeping++;
+      break;
+    case 'D':
+      s.waiting++;
+      break;
+    case 'Z':
+      s.zombie++;
+      break;
+    default:
+      s.other++;
+  }
+}
+
+export function addStates(a: States, b: Readonly<States>): void {
+  a.running += b.running;
+  a.sleeping += b.sleeping;
+  a.waiting += b.waiting;
+  a.zombie += b.zombie;
+  a.other += b.other;
+}

@@ -1,0 +1,227 @@
+import type { Counts, Memory, ProcSource, States } from '../procfs/types.js';
+import { addCounts, addStates, copyCounts, zeroCounts, zeroStates } from './counts.js';
+import type { CollectErrors, TrackedProc, TrackerSnapshot, TrackerOptions } from './tracker.js';
+import { Tracker } from './tracker.js';
+
+/** Threads of a group that share a thread name. */
+export interface ThreadGroup {
+  readonly name: string;
+  numThreads: number;
+  readonly counts: Counts;
+}
+
+/** Everything reported for one group in one cycle. Counters are totals since the agent started. */
+export interface GroupStats {
+  readonly counts: Counts;
+  readonly states: States;
+  readonly wchans: ReadonlyMap<string, number>;
+  readonly procs: number;
+  readonly memory: Memory;
+  /** Start of the oldest process (ms since the epoch), undefined for an empty group. */
+  readonly oldestStartMs: number | undefined;
+  readonly openFds: number;
+  readonly worstFdRatio: number;
+  readonly numThreads: number;
+  readonly threads: readonly ThreadGroup[];
+}
+
+export interface GrouperOptions extends TrackerOptions {
+  /** Forget a group (counters and thread history) once it has no process (`-remove-empty-groups`). */
+  readonly removeEmptyGroups: boolean;
+}
+
+export type GrouperCycle =
+  | {
+      readonly ok: true;
+      readonly errors: CollectErrors;
+      readonly groups: ReadonlyMap<string, GroupStats>;
+      /** The processes tracked after this cycle, with their group. */
+      readonly procs: readonly TrackedProc[];
+    }
+  | { readonly ok: false; readonly errors: CollectErrors; readonly error: string };
+
+export interface GrouperSnapshot {
+  readonly tracker: TrackerSnapshot;
+  readonly groupAccum: readonly (readonly [string, Counts])[];
+  readonly threadAccum: readonly (readonly [string, readonly ThreadGroup[]])[];
+}
+
+interface GroupBuilder {
+  counts: Counts;
+  states: States;
+  wchans: Map<string, number>;
+  procs: number;
+  memory: Memory;
+  oldestStartMs: number | undefined;
+  openFds: number;
+  worstFdRatio: number;
+  numThreads: number;
+  threadTracked: boolean;
+  threadsByName: Map<string, ThreadGroup>;
+}
+
+function zeroMemory(): Memory {
+  return { residentBytes: 0, virtualBytes: 0, vmSwapBytes: 0, proportionalBytes: 0, proportionalSwapBytes: 0 };
+}
+
+function newBuilder(): GroupBuilder {
+  return {
+    counts: zeroCounts(),
+    states: zeroStates(),
+    wchans: new Map(),
+    procs: 0,
+    memory: zeroMemory(),
+    oldestStartMs: undefined,
+    openFds: 0,
+    worstFdRatio: 0,
+    numThreads: 0,
+    threadTracked: false,
+    threadsByName: new Map(),
+  };
+}
+
+function addProc(g: GroupBuilder, p: TrackedProc): void {
+  const m = p.metrics;
+  g.procs++;
+  g.memory.residentBytes += m.memory.residentBytes;
+  g.memory.virtualBytes += m.memory.virtualBytes;
+  g.memory.vmSwapBytes += m.memory.vmSwapBytes;
+  g.memory.proportionalBytes += m.memory.proportionalBytes;
+  g.memory.proportionalSwapBytes += m.memory.proportionalSwapBytes;
+  if (m.openFds !== -1) g.openFds += m.openFds;
+  // A ratio with an unknown count (-1) is negative and NaN never compares greater: neither wins.
+  const ratio = m.openFds / m.fdLimit;
+  if (g.worstFdRatio < ratio) g.worstFdRatio = ratio;
+  g.numThreads += m.numThreads;
+  addCounts(g.counts, p.lastaccum);
+  addStates(g.states, p.states);
+  const start = p.static.startTimeMs;
+  if (g.oldestStartMs === undefined || start < g.oldestStartMs) g.oldestStartMs = start;
+  for (const [wchan, n] of p.wchans) g.wchans.set(wchan, (g.wchans.get(wchan) ?? 0) + n);
+  if (p.threads !== undefined && p.threads.size > 1) {
+    g.threadTracked = true;
+    for (const t of p.threads.values()) {
+      let tg = g.threadsByName.get(t.name);
+      if (tg === undefined) {
+        tg = { name: t.name, numThreads: 0, counts: zeroCounts() };
+        g.threadsByName.set(t.name, tg);
+      }
+      tg.numThreads++;
+      addCounts(tg.counts, t.latest);
+    }
+  }
+}
+
+/**
+ * Aggregates tracked processes by group name (process-exporter's proc/grouper.go). Group counters
+ * never decrease: each cycle's deltas are added to the group's accumulated totals, which outlive the
+ * processes. A group whose processes all exited is still reported (zero gauges) unless
+ * `removeEmptyGroups`. Thread counters are kept per thread name; a name that disappears loses its history.
+ */
+export class Grouper {
+  readonly #tracker: Tracker;
+  readonly #removeEmptyGroups: boolean;
+  readonly #groupAccum = new Map<string, Counts>();
+  readonly #threadAccum = new Map<string, Map<string, ThreadGroup>>();
+
+  constructor(opts: GrouperOptions) {
+    this.#tracker = new Tracker(opts);
+    this.#removeEmptyGroups = opts.removeEmptyGroups;
+  }
+
+  update(source: ProcSource, nowMs: number): GrouperCycle {
+    const cycle = this.#tracker.update(source, nowMs);
+    if (!cycle.ok) return cycle;
+
+    const builders = new Map<string, GroupBuilder>();
+    for (const p of cycle.procs) {
+      let g = builders.get(p.group);
+      if (g === undefined) {
+        g = newBuilder();
+        builders.set(p.group, g);
+      }
+      addProc(g, p);
+    }
+
+    const groups = new Map<string, GroupStats>();
+    for (const [name, g] of builders) {
+      const old = this.#groupAccum.get(name);
+      if (old !== undefined) addCounts(g.counts, old);
+      this.#groupAccum.set(name, copyCounts(g.counts));
+      groups.set(name, {
+        counts: g.counts,
+        states: g.states,
+        wchans: g.wchans,
+        procs: g.procs,
+        memory: g.memory,
+        oldestStartMs: g.oldestStartMs,
+        openFds: g.openFds,
+        worstFdRatio: g.worstFdRatio,
+        numThreads: g.numThreads,
+        threads: this.#threads(name, g),
+      });
+    }
+
+    for (const [name, counts] of this.#groupAccum) {
+      if (groups.has(name)) continue;
+      if (this.#removeEmptyGroups) {
+        this.#groupAccum.delete(name);
+        this.#threadAccum.delete(name);
+        continue;
+      }
+      groups.set(name, {
+        counts: copyCounts(counts),
+        states: zeroStates(),
+        wchans: new Map(),
+        procs: 0,
+        memory: zeroMemory(),
+        oldestStartMs: undefined,
+        openFds: 0,
+        worstFdRatio: 0,
+        numThreads: 0,
+        threads: [],
+      });
+    }
+    return { ok: true, errors: cycle.errors, groups, procs: cycle.procs };
+  }
+
+  #threads(group: string, g: GroupBuilder): ThreadGroup[] {
+    if (!g.threadTracked) {
+      this.#threadAccum.delete(group);
+      return [];
+    }
+    const history = this.#threadAccum.get(group);
+    if (history !== undefined) {
+      for (const [name, tg] of g.threadsByName) {
+        const old = history.get(name);
+        if (old !== undefined) addCounts(tg.counts, old.counts);
+      }
+    }
+    const next = new Map<string, ThreadGroup>();
+    for (const [name, tg] of g.threadsByName) next.set(name, { name, numThreads: tg.numThreads, counts: copyCounts(tg.counts) });
+    this.#threadAccum.set(group, next);
+    return [...g.threadsByName.values()];
+  }
+
+  get firstUpdateAtMs(): number | undefined {
+    return this.#tracker.firstUpdateAtMs;
+  }
+
+  snapshot(): GrouperSnapshot {
+    return {
+      tracker: this.#tracker.snapshot(),
+      groupAccum: [...this.#groupAccum],
+      threadAccum: [...this.#threadAccum].map(([g, m]) => [g, [...m.values()]] as const),
+    };
+  }
+
+  restore(s: GrouperSnapshot): void {
+    this.#tracker.restore(s.tracker);
+    this.#groupAccum.clear();
+    this.#threadAccum.clear();
+    for (const [g, c] of s.groupAccum) this.#groupAccum.set(g, copyCounts(c));
+    for (const [g, list] of s.threadAccum) {
+      this.#threadAccum.set(g, new Map(list.map((t) => [t.name, { name: t.name, numThreads: t.numThreads, counts: copyCounts(t.counts) }])));
+    }
+  }
+}
