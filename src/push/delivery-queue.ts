@@ -1,0 +1,381 @@
+/**
+ * The part both sinks share: a bounded in-memory FIFO of ready-to-send batches, delivered strictly in
+ * order (a batch is never overtaken, so the samples of a series always arrive in timestamp order), with
+ * retries, backoff, Retry-After, an overall deadline and the per-sink counters. One instance per sink;
+ * callers serialise `drain` calls.
+ */
+
+import type { PushClock, Sleep } from './deps.js';
+import type { HttpMethod, HttpResult, HttpTransport } from './http/http-types.js';
+import { classifyHttpResult, retryDelayMs, type Protocol } from './http/retry-policy.js';
+import { redactSecrets, redactUrl, truncateForLog } from './redact.js';
+import type { Result } from '../runtime/result.js';
+import type { PushLogger, SinkStats } from './types.js';
+
+export interface Batch {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  /** Samples (series lines) it carries; 0 for a DELETE. */
+  readonly samples: number;
+  /** Size counted against the queue's byte cap. */
+  readonly bytes: number;
+  /** Headers describing the body (Content-Type, Content-Encoding...). */
+  readonly contentHeaders: Readonly<Record<string, string>>;
+  /** The body for one attempt (built lazily, e.g. compressed on demand). */
+  body(): Uint8Array | undefined;
+  /** On 413: two halves, or undefined when it cannot be split further. */
+  split?(): readonly [Batch, Batch] | undefined;
+}
+
+export interface RetryOptions {
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Retries per drain (per send call) after the first attempt; the batch stays queued afterwards. */
+  readonly maxRetries: number;
+  readonly maxRetryAfterMs: number;
+}
+
+export interface QueueLimits {
+  readonly maxBatches: number;
+  readonly maxBytes: number;
+}
+
+export interface DeliveryOptions {
+  readonly sinkName: string;
+  readonly protocol: Protocol;
+  readonly requestTimeoutMs: number;
+  readonly retry: RetryOptions;
+  readonly queue: QueueLimits;
+  /** Headers for one attempt (credentials are read here); an error keeps the batch queued. */
+  readonly headers: () => Result<Record<string, string>, string>;
+  /** Strings to redact from anything logged or reported. */
+  readonly secrets: () => readonly string[];
+  /** Characters of a response body kept in a log line. Default 512. */
+  readonly maxLoggedBodyChars?: number;
+}
+
+export interface DeliveryDeps {
+  readonly transport: HttpTransport;
+  readonly clock: PushClock;
+  readonly sleep: Sleep;
+  readonly random: () => number;
+  readonly logger: PushLogger;
+}
+
+export interface DrainReport {
+  readonly deliveredSamples: number;
+  readonly droppedSamples: number;
+  /** Batches the receiver rejected for good (a DELETE carries no samples, so count batches too). */
+  readonly rejectedBatches: number;
+  readonly attempts: number;
+  /** Batches still queued when the drain stopped. */
+  readonly pendingBatches: number;
+  readonly status?: number;
+  readonly error?: string;
+}
+
+interface Entry {
+  readonly batch: Batch;
+  /** Attempts made so far, over all drains. */
+  attempts: number;
+  /** An attempt may have reached the receiver (so a 400 "out of order" can mean "already written"). */
+  mayHaveReached: boolean;
+}
+
+type MutableStats = { -readonly [K in keyof SinkStats]: SinkStats[K] };
+
+export class DeliveryQueue {
+  readonly #options: DeliveryOptions;
+  readonly #deps: DeliveryDeps;
+  readonly #entries: Entry[] = [];
+  #queuedBytes = 0;
+  /** No attempt before this time (backoff or Retry-After); survives across drains. */
+  #notBeforeMs = 0;
+  #consecutiveFailures = 0;
+  /** The last fatal reason logged at error level; repeats are logged at debug until a success. */
+  #lastFatalLogged: string | undefined;
+  readonly #stats: MutableStats = {
+    samplesSentTotal: 0,
+    samplesFailedTotal: 0,
+    samplesRetriedTotal: 0,
+    samplesDroppedTotal: 0,
+    batchesSupersededTotal: 0,
+    requestsTotal: 0,
+    lastSuccessTimestampMs: undefined,
+    queueBatches: 0,
+    queueSamples: 0,
+  };
+
+  constructor(options: DeliveryOptions, deps: DeliveryDeps) {
+    this.#options = options;
+    this.#deps = deps;
+  }
+
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  stats(): SinkStats {
+    let samples = 0;
+    for (const e of this.#entries) samples += e.batch.samples;
+    return { ...this.#stats, queueBatches: this.#entries.length, queueSamples: samples };
+  }
+
+  /** Counts samples given up before they were queued (invalid series...). */
+  countDropped(samples: number): void {
+    this.#stats.samplesDroppedTotal += samples;
+  }
+
+  /**
+   * Appends batches; when the queue is over its limits the oldest batches are evicted (at least the
+   * newest one is always kept). Returns the number of samples evicted.
+   */
+  enqueue(batches: readonly Batch[]): number {
+    for (const batch of batches) {
+      this.#entries.push({ batch, attempts: 0, mayHaveReached: false });
+      this.#queuedBytes += batch.bytes;
+    }
+    let evicted = 0;
+    const { maxBatches, maxBytes } = this.#options.queue;
+    while (this.#entries.length > 1 && (this.#entries.length > maxBatches || this.#queuedBytes > maxBytes)) {
+      const old = this.#shift();
+      if (old !== undefined) evicted += old.batch.samples;
+    }
+    if (evicted > 0) {
+      this.#stats.samplesDroppedTotal += evicted;
+      this.#deps.logger.warn(
+        { sink: this.#options.sinkName, droppedSamples: evicted, queueBatches: this.#entries.length },
+        'push queue full: oldest batches dropped',
+      );
+    }
+    return evicted;
+  }
+
+  /** Replaces everything queued by these batches (Pushgateway: only the newest snapshot matters). */
+  replaceAll(batches: readonly Batch[]): void {
+    this.#stats.batchesSupersededTotal += this.#entries.length;
+    this.#entries.length = 0;
+    this.#queuedBytes = 0;
+    this.enqueue(batches);
+  }
+
+  /** Removes everything queued and counts it as dropped (shutdown). Returns the samples dropped. */
+  dropAll(): number {
+    let samples = 0;
+    for (const e of this.#entries) samples += e.batch.samples;
+    this.#entries.length = 0;
+    this.#queuedBytes = 0;
+    this.#stats.samplesDroppedTotal += samples;
+    return samples;
+  }
+
+  /**
+   * Sends queued batches in order until the queue is empty, the deadline passes, the signal aborts, or
+   * the head batch has failed `maxRetries + 1` times in this drain. Never throws.
+   */
+  async drain(options: { readonly deadlineMs: number; readonly signal?: AbortSignal }): Promise<DrainReport> {
+    const { clock, sleep, logger } = this.#deps;
+    const { sinkName, retry } = this.#options;
+    let attempts = 0;
+    let delivered = 0;
+    let dropped = 0;
+    let rejected = 0;
+    let failuresThisDrain = 0;
+    let status: number | undefined;
+    let error: string | undefined;
+
+    // Bounded: each pass removes a batch, counts a failure (at most maxRetries + 1), or returns.
+    for (;;) {
+      const entry = this.#entries[0];
+      if (entry === undefined) break;
+      if (isAborted(options.signal)) {
+        error ??= 'aborted';
+        break;
+      }
+      const waitMs = this.#notBeforeMs - clock.nowMs();
+      if (waitMs > 0) {
+        if (this.#notBeforeMs >= options.deadlineMs) {
+          error ??= `next attempt not before ${new Date(this.#notBeforeMs).toISOString()} (backoff), after the send deadline`;
+          break;
+        }
+        await sleep(waitMs, options.signal);
+        if (isAborted(options.signal)) {
+          error ??= 'aborted';
+          break;
+        }
+      }
+      const remainingMs = options.deadlineMs - clock.nowMs();
+      if (remainingMs <= 0) {
+        error ??= 'send deadline reached';
+        break;
+      }
+      const headers = this.#options.headers();
+      if (!headers.ok) {
+        error = this.#redact(headers.error);
+        logger.error({ sink: sinkName, err: error }, 'push not attempted: cannot build request headers');
+        break;
+      }
+      entry.attempts += 1;
+      const retryAttempt = entry.attempts - 1;
+      const batch = entry.batch;
+      const body = batch.body();
+      const allHeaders: Record<string, string> = { ...headers.value, ...batch.contentHeaders };
+      if (retryAttempt > 0) allHeaders['Retry-Attempt'] = String(retryAttempt);
+      attempts += 1;
+      this.#stats.requestsTotal += 1;
+      const timeoutMs = Math.min(this.#options.requestTimeoutMs, remainingMs);
+      const result = await this.#deps.transport({
+        method: batch.method,
+        url: batch.url,
+        headers: allHeaders,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs,
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      });
+      const verdict = classifyHttpResult(result, {
+        protocol: this.#options.protocol,
+        resent: entry.mayHaveReached,
+        nowMs: clock.nowMs(),
+      });
+      if (result.kind === 'response') status = result.status;
+      if (result.kind === 'response' || result.kind === 'timeout' || (result.kind === 'network-error' && result.mayHaveReachedServer)) {
+        entry.mayHaveReached = true;
+      }
+      const logFields = this.#logFields(batch, result, entry.attempts);
+
+      switch (verdict.kind) {
+        case 'ok':
+        case 'already-written': {
+          this.#shift();
+          this.#stats.samplesSentTotal += batch.samples;
+          this.#stats.lastSuccessTimestampMs = clock.nowMs();
+          delivered += batch.samples;
+          this.#consecutiveFailures = 0;
+          this.#notBeforeMs = 0;
+          this.#lastFatalLogged = undefined;
+          if (verdict.kind === 'already-written') logger.info(logFields, `push: ${verdict.reason}`);
+          break;
+        }
+        case 'split': {
+          const halves = batch.split?.();
+          if (halves !== undefined) {
+            this.#shift();
+            this.#entries.unshift(...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
+            for (const half of halves) this.#queuedBytes += half.bytes;
+            logger.warn({ ...logFields, decision: 'split in two' }, `push rejected: ${verdict.reason}`);
+            break;
+          }
+          dropped += this.#reject(entry, `${verdict.reason}, cannot be split further`, logFields);
+          rejected += 1;
+          error = `${verdict.reason}, cannot be split further`;
+          break;
+        }
+        case 'fatal': {
+          dropped += this.#reject(entry, verdict.reason, logFields);
+          rejected += 1;
+          error = verdict.reason;
+          break;
+        }
+        case 'retry': {
+          this.#stats.samplesRetriedTotal += batch.samples;
+          this.#consecutiveFailures += 1;
+          failuresThisDrain += 1;
+          const delayMs = retryDelayMs({
+            failures: this.#consecutiveFailures,
+            minBackoffMs: retry.minBackoffMs,
+            maxBackoffMs: retry.maxBackoffMs,
+            maxRetryAfterMs: retry.maxRetryAfterMs,
+            random: this.#deps.random,
+            ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+          });
+          this.#notBeforeMs = clock.nowMs() + delayMs;
+          error = this.#redact(verdict.reason);
+          const giveUp = failuresThisDrain > retry.maxRetries;
+          logger.warn(
+            {
+              ...logFields,
+              retryInMs: delayMs,
+              ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+              decision: giveUp ? 'keep queued for the next cycle' : 'retry',
+            },
+            `push failed: ${error}`,
+          );
+          if (giveUp) return this.#report({ attempts, delivered, dropped, rejected, status, error });
+          break;
+        }
+      }
+    }
+    return this.#report({ attempts, delivered, dropped, rejected, status, error });
+  }
+
+  #report(r: { attempts: number; delivered: number; dropped: number; rejected: number; status: number | undefined; error: string | undefined }): DrainReport {
+    return {
+      deliveredSamples: r.delivered,
+      droppedSamples: r.dropped,
+      rejectedBatches: r.rejected,
+      attempts: r.attempts,
+      pendingBatches: this.#entries.length,
+      ...(r.status !== undefined ? { status: r.status } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+    };
+  }
+
+  #reject(entry: Entry, reason: string, logFields: Record<string, unknown>): number {
+    this.#shift();
+    const samples = entry.batch.samples;
+    this.#stats.samplesFailedTotal += samples;
+    const fields = { ...logFields, droppedSamples: samples, decision: 'drop, not retried' };
+    if (this.#lastFatalLogged === reason) {
+      this.#deps.logger.debug(fields, `push rejected again: ${reason}`);
+    } else {
+      this.#lastFatalLogged = reason;
+      this.#deps.logger.error(fields, `push rejected: ${reason}`);
+    }
+    return samples;
+  }
+
+  #shift(): Entry | undefined {
+    const e = this.#entries.shift();
+    if (e !== undefined) this.#queuedBytes -= e.batch.bytes;
+    return e;
+  }
+
+  #redact(text: string): string {
+    return redactSecrets(text, this.#options.secrets());
+  }
+
+  #logFields(batch: Batch, result: HttpResult, attempt: number): Record<string, unknown> {
+    const fields: Record<string, unknown> = {
+      sink: this.#options.sinkName,
+      method: batch.method,
+      url: redactUrl(batch.url),
+      attempt,
+      samples: batch.samples,
+    };
+    if (result.kind === 'response') {
+      fields['status'] = result.status;
+      if (result.status >= 300 && result.body !== '') {
+        const body = truncateForLog(this.#redact(result.body), this.#options.maxLoggedBodyChars ?? 512);
+        fields['responseBody'] = result.bodyTruncated ? `${body} (truncated by the client)` : body;
+      }
+      const location = result.headers.get('location');
+      if (location !== undefined) fields['location'] = resolveLocation(location, batch.url);
+    } else {
+      fields['error'] = result.kind === 'network-error' ? this.#redact(result.message) : result.kind;
+    }
+    return fields;
+  }
+}
+
+/** A function, so TypeScript does not keep a narrowing of `aborted` across an await. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function resolveLocation(location: string, base: URL): string {
+  try {
+    return redactUrl(new URL(location, base));
+  } catch {
+    return '<invalid Location>';
+  }
+}
