@@ -2,7 +2,11 @@
 import { formatFlagHelp, parseGoFlags } from './cli/flags.js';
 import type { FlagSpec, ParsedFlags } from './cli/flags.js';
 import { ENGINE_FLAGS, resolveEngine, UsageError } from './cli/engine.js';
-import { check, explain, once, RuntimeError, serve } from './cli/commands.js';
+import { writeFileSync } from 'node:fs';
+import { check, explain, once, onceCollector, RuntimeError, serve } from './cli/commands.js';
+import { pushOnce, run, setUpAgent } from './cli/run.js';
+import { Agent } from './agent/agent.js';
+import { saveState } from './runtime/state-file.js';
 import type { CommandEnv } from './cli/commands.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './runtime/logger.js';
 import type { LogLevel } from './runtime/logger.js';
@@ -27,13 +31,17 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   once: {
-    summary: 'run one cycle and print it as exposition text',
+    summary: 'run one cycle: push it to the configured sinks (exit 1 if one did not take it), or print it when there are none',
     flags: [
       ...ENGINE_FLAGS,
-      { name: 'output', kind: 'string', help: 'where to write the exposition text; - for stdout', defaultText: '-' },
+      { name: 'output', kind: 'string', help: 'where to write the exposition text; - for stdout (default when the config has no sinks)' },
       { name: 'state', kind: 'string', help: 'tracker state file, loaded and saved so successive runs continue the counters' },
       LOG_FLAG,
     ],
+  },
+  run: {
+    summary: 'the push agent: sample on a schedule and push to the configured sinks',
+    flags: [...ENGINE_FLAGS, LOG_FLAG],
   },
   check: { summary: 'validate a config and print the groups it defines', flags: [...ENGINE_FLAGS, LOG_FLAG] },
   explain: { summary: 'show every live process, the rule that matched it (or why none did) and its group', flags: [...ENGINE_FLAGS, LOG_FLAG] },
@@ -116,9 +124,32 @@ export async function main(argv: readonly string[]): Promise<number> {
         await new Promise<void>((resolve) => server.once('close', () => { resolve(); }));
         return 0;
       }
-      case 'once':
-        once(engine, { output: str(flags, 'output') ?? '-', statePath: str(flags, 'state') }, env);
-        return 0;
+      case 'once': {
+        const setup = setUpAgent(engine, env);
+        const statePath = str(flags, 'state');
+        if (setup.sinks.length === 0) {
+          once(engine, { output: str(flags, 'output') ?? '-', statePath }, env);
+          return 0;
+        }
+        const collector = onceCollector(engine, statePath, env);
+        const agent = new Agent({
+          collector,
+          sinks: setup.sinks,
+          staticLabels: setup.labels,
+          logger: env.logger,
+          nowMs: env.nowMs,
+          monotonicMs: () => performance.now(),
+          version: VERSION,
+        });
+        const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env);
+        const output = str(flags, 'output');
+        if (output === '-') env.stdout(agent.exposition());
+        else if (output !== undefined) writeFileSync(output, agent.exposition());
+        if (statePath !== undefined) saveState(statePath, collector.snapshot(), env.nowMs());
+        return delivered ? 0 : 1;
+      }
+      case 'run':
+        return await run(engine, { shutdownTimeoutMs: 10_000 }, env);
       case 'check':
         check(engine, env);
         return 0;
@@ -143,4 +174,5 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-process.exitCode = code;
+// Exit explicitly: after a graceful stop, idle sockets or timers must not keep the process alive.
+process.exit(code);

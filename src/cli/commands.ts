@@ -114,19 +114,7 @@ export interface OnceOptions {
  * scrape of `serve`). With `--state`: continue the saved tracker, so successive runs continue the counters.
  */
 export function once(engine: EngineSettings, opts: OnceOptions, env: CommandEnv): string {
-  const source = openSource(engine);
-  const collector = createCollector(engine, source);
-  let restored = false;
-  if (opts.statePath !== undefined) {
-    const state = loadState(opts.statePath);
-    if (state.kind === 'ok') {
-      collector.restore(state.snapshot);
-      restored = true;
-    } else if (state.kind === 'corrupt') {
-      env.logger.warn({ path: opts.statePath, err: state.error }, 'state file unusable; starting fresh');
-    }
-  }
-  if (!restored) collector.prime(env.nowMs());
+  const collector = onceCollector(engine, opts.statePath, env);
   const report = collector.cycle(env.nowMs());
   if (report.error !== undefined) env.logger.error({ err: report.error }, 'error reading procs');
   const text = renderExposition(report.families);
@@ -134,6 +122,21 @@ export function once(engine: EngineSettings, opts: OnceOptions, env: CommandEnv)
   else writeFileSync(opts.output, text);
   if (opts.statePath !== undefined) saveState(opts.statePath, collector.snapshot(), env.nowMs());
   return text;
+}
+
+/** A collector that continues the saved state, or a fresh one that has run its startup cycle. */
+export function onceCollector(engine: EngineSettings, statePath: string | undefined, env: CommandEnv): Collector {
+  const collector = createCollector(engine, openSource(engine));
+  if (statePath !== undefined) {
+    const state = loadState(statePath);
+    if (state.kind === 'ok') {
+      collector.restore(state.snapshot);
+      return collector;
+    }
+    if (state.kind === 'corrupt') env.logger.warn({ path: statePath, err: state.error }, 'state file unusable; starting fresh');
+  }
+  collector.prime(env.nowMs());
+  return collector;
 }
 
 /** `procpush check`: the groups a config defines. */

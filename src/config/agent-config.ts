@@ -36,6 +36,8 @@ export interface LoadedConfig {
   readonly engine: EngineFileOptions;
   /** The whole parsed document as plain data, for the sections other modules validate. */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** The file's text, for the modules that validate their own sections. */
+  readonly text: string;
 }
 
 /** Top-level keys that belong to other modules (push delivery); validated there, with the same issue format. */
@@ -86,7 +88,7 @@ export function parseConfigText(text: string, file: string): Result<LoadedConfig
   if (!engine.success) issues.push(...zodIssues(engine.error, doc, lineCounter, file, []));
 
   if (issues.length > 0 || !namer.ok || !engine.success) return err(issues);
-  return ok({ file, namer: namer.value, engine: engine.data, raw });
+  return ok({ file, namer: namer.value, engine: engine.data, raw, text });
 }
 
 /** Turns zod issues into ConfigIssues located at the YAML node they concern. */

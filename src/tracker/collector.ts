@@ -77,6 +77,11 @@ export class Collector {
     };
   }
 
+  /** Error counters so far (copies). */
+  get counters(): Readonly<CollectorCounters> {
+    return { ...this.#counters };
+  }
+
   snapshot(): CollectorSnapshot {
     return { version: 1, grouper: this.#grouper.snapshot(), counters: { ...this.#counters } };
   }

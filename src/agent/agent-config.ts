@@ -1,0 +1,58 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDurationMs } from '../cli/flags.js';
+import { zodIssues } from '../config/agent-config.js';
+import type { ConfigIssue } from '../config/process-names.js';
+import { sinksConfigSchema } from '../push/sink-config.js';
+import type { SinkConfig } from '../push/sink-config.js';
+import type { Result } from '../runtime/result.js';
+import { err, ok } from '../runtime/result.js';
+import type { ScheduleSpec } from './schedule.js';
+import { validateCron } from './schedule.js';
+
+/** The push-agent sections of the config file (`schedule`, `labels`, `sinks`, `listen`). */
+export interface AgentSections {
+  readonly schedule: ScheduleSpec;
+  /** Static labels as written (before `${ENV}` expansion and defaults). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly sinks: readonly SinkConfig[];
+  /** host:port of the optional /metrics + /healthz listener; undefined = none. */
+  readonly listen: string | undefined;
+}
+
+const scheduleSchema = z
+  .union([
+    z.object({ interval: z.string() }).strict(),
+    z.object({ cron: z.string() }).strict(),
+  ])
+  .superRefine((s, ctx) => {
+    if ('interval' in s) {
+      const ms = parseDurationMs(s.interval);
+      if (ms === undefined || ms < 1000) ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1s, such as 15s or 1m', path: ['interval'] });
+    } else {
+      const problem = validateCron(s.cron);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}`, path: ['cron'] });
+    }
+  });
+
+const sectionsSchema = z
+  .object({
+    schedule: scheduleSchema.default({ interval: '15s' }),
+    labels: z.record(z.string(), z.string()).default({}),
+    sinks: sinksConfigSchema.default([]),
+    listen: z.string().min(1).optional(),
+  })
+  .strip();
+
+/** Validates the agent sections of an already loaded config text; issues carry file:line:field. */
+export function parseAgentSections(text: string, file: string): Result<AgentSections, ConfigIssue[]> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = sectionsSchema.safeParse(data);
+  if (!parsed.success) return err(zodIssues(parsed.error, doc, lineCounter, file, []));
+  const s = parsed.data;
+  const schedule: ScheduleSpec =
+    'interval' in s.schedule ? { kind: 'interval', intervalMs: parseDurationMs(s.schedule.interval) ?? 15_000 } : { kind: 'cron', expression: s.schedule.cron };
+  return ok({ schedule, labels: s.labels, sinks: s.sinks, listen: s.listen });
+}

@@ -1,0 +1,146 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+import { Agent } from '../agent/agent.js';
+import type { AgentSections } from '../agent/agent-config.js';
+import { parseAgentSections } from '../agent/agent-config.js';
+import { resolveStaticLabels } from '../agent/labels.js';
+import { Scheduler } from '../agent/schedule.js';
+import { formatConfigIssue } from '../config/process-names.js';
+import { createSink } from '../push/create-sink.js';
+import { createNodeSinkDeps } from '../push/node-deps.js';
+import type { Sink } from '../push/types.js';
+import { redactUrl } from '../push/redact.js';
+import { describeError } from '../runtime/result.js';
+import type { Label } from '../series/types.js';
+import { VERSION } from '../version.js';
+import type { CommandEnv } from './commands.js';
+import { createCollector, openSource, parseListenAddress, RuntimeError } from './commands.js';
+import type { EngineSettings } from './engine.js';
+import { UsageError } from './engine.js';
+
+export interface AgentSetup {
+  readonly sections: AgentSections;
+  readonly labels: readonly Label[];
+  readonly sinks: readonly Sink[];
+}
+
+/** Validates the push sections, resolves the static labels and builds the sinks (config errors → UsageError). */
+export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup {
+  const config = engine.config;
+  let sections: AgentSections = { schedule: { kind: 'interval', intervalMs: 15_000 }, labels: {}, sinks: [], listen: undefined };
+  if (config !== undefined) {
+    const parsed = parseAgentSections(config.text, config.file);
+    if (!parsed.ok) throw new UsageError(parsed.error.map(formatConfigIssue).join('\n'));
+    sections = parsed.value;
+  }
+  const labels = resolveStaticLabels(sections.labels, { env: process.env, hostname: hostname(), interfaces: networkInterfaces() });
+  if (!labels.ok) throw new UsageError(labels.error.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
+  const deps = createNodeSinkDeps({ logger: env.logger, version: VERSION });
+  const sinks: Sink[] = [];
+  for (const sc of sections.sinks) {
+    const sink = createSink(sc, deps);
+    if (!sink.ok) throw new UsageError(sink.error);
+    sinks.push(sink.value);
+  }
+  return { sections, labels: labels.value, sinks };
+}
+
+function startListener(address: string, agent: Agent, healthyWithinMs: number, env: CommandEnv): Promise<Server> {
+  const { host, port } = parseListenAddress(address);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(agent.exposition());
+      return;
+    }
+    if (path === '/healthz') {
+      const last = agent.lastCycleTimestampMs;
+      const healthy = last === undefined || env.nowMs() - last <= healthyWithinMs;
+      res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'text/plain' }).end(healthy ? 'ok\n' : 'no cycle completed recently\n');
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => {
+      reject(new RuntimeError(`failed to start the listener on ${address}: ${describeError(e)}`));
+    });
+    server.listen({ host: host ?? '127.0.0.1', port }, () => {
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * `procpush run`: the daemon. Startup cycle, then one cycle per schedule tick pushed to every sink;
+ * optional local listener; SIGTERM/SIGINT stop gracefully (finish the cycle, flush within the deadline,
+ * stale markers, exit 0); a second signal exits at once.
+ */
+export async function run(engine: EngineSettings, opts: { shutdownTimeoutMs: number }, env: CommandEnv): Promise<number> {
+  const setup = setUpAgent(engine, env);
+  const source = openSource(engine);
+  const collector = createCollector(engine, source);
+  collector.prime(env.nowMs());
+  const agent = new Agent({
+    collector,
+    sinks: setup.sinks,
+    staticLabels: setup.labels,
+    logger: env.logger,
+    nowMs: env.nowMs,
+    monotonicMs: () => performance.now(),
+    version: VERSION,
+  });
+  const schedule = setup.sections.schedule;
+  const scheduler = new Scheduler(schedule, () => agent.cycle(), { onSkip: (at) => { agent.skipped(at); } });
+  const periodMs = schedule.kind === 'interval' ? schedule.intervalMs : 3_600_000;
+  const listener = setup.sections.listen === undefined ? undefined : await startListener(setup.sections.listen, agent, 3 * periodMs, env);
+  env.logger.info(
+    {
+      version: VERSION,
+      config: engine.config?.file,
+      procfs: engine.procfs,
+      groups: engine.namer.rules.length,
+      schedule: schedule.kind === 'interval' ? `every ${schedule.intervalMs / 1000}s` : `cron ${schedule.expression}`,
+      labels: Object.fromEntries(setup.labels.map((l) => [l.name, l.value])),
+      sinks: setup.sinks.map((s) => ({ name: s.name, type: s.type, url: redactUrl(s.target) })),
+      listen: setup.sections.listen,
+    },
+    'procpush started',
+  );
+  scheduler.start();
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        env.logger.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      env.logger.info({ signal }, 'shutting down');
+      const deadline = env.nowMs() + opts.shutdownTimeoutMs;
+      void (async () => {
+        await scheduler.stop();
+        const clean = await agent.shutdown(deadline, true);
+        listener?.close();
+        listener?.closeAllConnections();
+        env.logger.info({ clean }, 'stopped');
+        resolve(0);
+      })();
+    };
+    process.on('SIGTERM', () => { stop('SIGTERM'); });
+    process.on('SIGINT', () => { stop('SIGINT'); });
+  });
+}
+
+/** `once` with sinks: push one cycle; resolves to false when a sink did not deliver. */
+export async function pushOnce(agent: Agent, setup: AgentSetup, deadlineMs: number, env: CommandEnv): Promise<boolean> {
+  await agent.cycle();
+  const reports = await agent.settle();
+  const closes = await Promise.all(setup.sinks.map((s) => s.close({ deadlineMs, staleMarkers: false, deleteGroup: false })));
+  const ok = [...reports, ...closes].every((r) => r.outcome === 'ok');
+  if (!ok) env.logger.error({ sinks: setup.sinks.map((s) => s.name) }, 'one-shot push not delivered by every sink');
+  return ok;
+}
