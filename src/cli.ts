@@ -150,9 +150,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'run':
         return await run(engine, { shutdownTimeoutMs: 10_000 }, env);
-      case 'check':
+      case 'check': {
+        const setup = setUpAgent(engine, env);
         check(engine, env);
+        const sched = setup.sections.schedule;
+        env.stdout(
+          `schedule: ${sched.kind === 'interval' ? `every ${sched.intervalMs / 1000}s` : `cron ${sched.expression}`}\n` +
+            `labels: ${setup.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(' ')}\n` +
+            `sinks: ${setup.sinks.length === 0 ? 'none' : setup.sinks.map((k) => `${k.name} (${k.type} ${k.target})`).join(', ')}\n`,
+        );
         return 0;
+      }
       case 'explain':
         explain(engine, env);
         return 0;
