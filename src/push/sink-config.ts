@@ -137,7 +137,8 @@ function checkCommon(raw: RawCommon, ctx: z.core.$RefinementCtx): void {
   if (authKinds > 1) {
     ctx.addIssue({ code: 'custom', message: 'set at most one of basic_auth, bearer_token and bearer_token_file', path: ['basic_auth'] });
   }
-  const u = new URL(raw.url);
+  const u = URL.canParse(raw.url) ? new URL(raw.url) : undefined;
+  if (u === undefined) return; // already reported by the url field
   if ((u.username !== '' || u.password !== '') && authKinds > 0) {
     ctx.addIssue({ code: 'custom', message: 'credentials in the URL and in basic_auth/bearer_token: keep one', path: ['url'] });
   }
@@ -192,7 +193,7 @@ export interface PushgatewaySinkConfig extends CommonSinkConfig {
 export type SinkConfig = RemoteWriteSinkConfig | PushgatewaySinkConfig;
 
 function toCommon(raw: RawCommon): CommonSinkConfig {
-  const u = new URL(raw.url);
+  const u = URL.canParse(raw.url) ? new URL(raw.url) : new URL('http://invalid'); // transforms only run on valid input
   const auth: AuthConfig =
     raw.basic_auth !== undefined
       ? {

@@ -38,7 +38,7 @@ function encodeFamilies(families: readonly MetricFamily[], extra: readonly Label
   return encodePayloadSeries({ wire: wire(), families, statics: statics(extra), timestampMs: TS, validNameCache: new Set() });
 }
 
-test('encodePayloadSeries sorts labels in byte order with __name__ and the extra labels, dropping empty values', () => {
+void test('encodePayloadSeries sorts labels in byte order with __name__ and the extra labels, dropping empty values', () => {
   const enc = encodeFamilies(
     [
       {
@@ -66,7 +66,7 @@ test('encodePayloadSeries sorts labels in byte order with __name__ and the extra
   assert.equal(enc.invalidCount, 0);
 });
 
-test('encodeTimeSeriesEntry writes a stale marker as the exact bytes 02 00 00 00 00 00 f0 7f', () => {
+void test('encodeTimeSeriesEntry writes a stale marker as the exact bytes 02 00 00 00 00 00 f0 7f', () => {
   const entry = encodeTimeSeriesEntry(wire(), [{ name: '__name__', value: 'm' }], [{ timestampMs: TS, value: 0, stale: true }]);
   const decoded = decode([{ bytes: entry, samples: 1 }]);
   const sample = decoded.timeseries[0]?.samples[0];
@@ -79,7 +79,7 @@ test('encodeTimeSeriesEntry writes a stale marker as the exact bytes 02 00 00 00
   assert.ok(hex.includes(`09${STALE_MARKER_HEX}`));
 });
 
-test('encodeTimeSeriesEntry keeps special floats bit-exact and an ordinary NaN distinct from the stale marker', () => {
+void test('encodeTimeSeriesEntry keeps special floats bit-exact and an ordinary NaN distinct from the stale marker', () => {
   const values = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, -0, 0, 5e-324, 1e308, 0.1];
   const entry = encodeTimeSeriesEntry(
     wire(),
@@ -104,7 +104,7 @@ test('encodeTimeSeriesEntry keeps special floats bit-exact and an ordinary NaN d
   );
 });
 
-test('encodePayloadSeries leaves out invalid series and counts them', () => {
+void test('encodePayloadSeries leaves out invalid series and counts them', () => {
   const enc = encodeFamilies([
     { name: '1bad-name', help: '', type: 'gauge', samples: [{ labels: [], value: 1 }] },
     {
@@ -125,7 +125,7 @@ test('encodePayloadSeries leaves out invalid series and counts them', () => {
   assert.match(enc.firstInvalidReason ?? '', /invalid metric name "1bad-name"/);
 });
 
-test('encodePayloadSeries renames a static label that collides with a data label instead of overwriting it', () => {
+void test('encodePayloadSeries renames a static label that collides with a data label instead of overwriting it', () => {
   const enc = encodeFamilies(
     [{ name: 'm', help: '', type: 'gauge', samples: [{ labels: [{ name: 'groupname', value: 'nginx' }], value: 1 }] }],
     [{ name: 'groupname', value: 'static' }],
@@ -136,7 +136,7 @@ test('encodePayloadSeries renames a static label that collides with a data label
   assert.deepEqual([...enc.renamedStatics], ['groupname']);
 });
 
-test('encodePayloadSeries round-trips UTF-8 and escaping-prone label values', () => {
+void test('encodePayloadSeries round-trips UTF-8 and escaping-prone label values', () => {
   const values = ['Προμηθεύς', 'a/b', 'quote"back\\slash', 'new\nline', '🚀 emoji'];
   const enc = encodeFamilies([
     { name: 'm', help: '', type: 'gauge', samples: values.map((v) => ({ labels: [{ name: 'v', value: v }], value: 1 })) },
@@ -148,7 +148,7 @@ test('encodePayloadSeries round-trips UTF-8 and escaping-prone label values', ()
   );
 });
 
-test('encodeMetadataEntries writes TYPE and HELP per family', () => {
+void test('encodeMetadataEntries writes TYPE and HELP per family', () => {
   const w = wire();
   const meta = encodeMetadataEntries(w, [
     { name: 'c_total', help: 'a counter', type: 'counter', samples: [{ labels: [], value: 1 }] },
@@ -162,7 +162,7 @@ test('encodeMetadataEntries writes TYPE and HELP per family', () => {
   ]);
 });
 
-test('planBatches bounds samples and bytes per batch and keeps order', () => {
+void test('planBatches bounds samples and bytes per batch and keeps order', () => {
   const chunk = (id: number, size: number): Chunk => ({ bytes: new Uint8Array(size).fill(id), samples: 1 });
   const chunks = [chunk(1, 10), chunk(2, 10), chunk(3, 10), chunk(4, 50), chunk(5, 10)];
   const bySamples = planBatches(chunks, { maxSamples: 2, maxBytes: 1000 });
@@ -178,7 +178,7 @@ test('planBatches bounds samples and bytes per batch and keeps order', () => {
   );
 });
 
-test('compressWriteRequest produces snappy block format, not the framed format', () => {
+void test('compressWriteRequest produces snappy block format, not the framed format', () => {
   const entry = encodeTimeSeriesEntry(wire(), [{ name: '__name__', value: 'm' }], [{ timestampMs: TS, value: 1, stale: false }]);
   const body = compressWriteRequest([{ bytes: entry, samples: 1 }]);
   assert.notEqual(body[0], 0xff); // framed streams start with ff 06 00 00 sNaPpY

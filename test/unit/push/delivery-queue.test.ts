@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { DeliveryQueue, type Batch, type DeliveryOptions } from '../../../src/push/delivery-queue.js';
+import type { HttpRequest, HttpResult } from '../../../src/push/http/http-types.js';
+import { ok } from '../../../src/runtime/result.js';
+import { createCapturingLogger, createFakeTime } from '../../helpers/mock-receiver.js';
+
+const URL_ = new URL('http://127.0.0.1:1/api/v1/write');
+
+function batch(id: number, samples = 1, bytes = 10): Batch & { id: number } {
+  return {
+    id,
+    method: 'POST',
+    url: URL_,
+    samples,
+    bytes,
+    contentHeaders: { 'Content-Type': 'application/x-protobuf' },
+    body: () => Uint8Array.of(id),
+  };
+}
+
+function status(s: number, headers: Record<string, string> = {}, body = ''): HttpResult {
+  return { kind: 'response', status: s, headers: new Map(Object.entries(headers)), body, bodyTruncated: false };
+}
+
+function setup(results: HttpResult[], options: Partial<DeliveryOptions> = {}) {
+  const time = createFakeTime();
+  const logger = createCapturingLogger();
+  const sent: HttpRequest[] = [];
+  const queue = new DeliveryQueue(
+    {
+      sinkName: 'test',
+      protocol: 'remote_write',
+      requestTimeoutMs: 1000,
+      retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 3, maxRetryAfterMs: 5000 },
+      queue: { maxBatches: 10, maxBytes: 1_000_000 },
+      headers: () => ok({ 'User-Agent': 'procpush/test' }),
+      secrets: () => ['s3cret'],
+      ...options,
+    },
+    {
+      transport: (req) => {
+        sent.push(req);
+        return Promise.resolve(results.shift() ?? status(204));
+      },
+      clock: { nowMs: time.nowMs },
+      sleep: time.sleep,
+      random: () => 0.5,
+      logger,
+    },
+  );
+  return { queue, time, logger, sent, bodies: () => sent.map((r) => r.body?.[0]) };
+}
+
+void test('deliveryQueue sends batches in order and empties the queue', async () => {
+  const { queue, time, bodies } = setup([]);
+  queue.enqueue([batch(1), batch(2), batch(3)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [1, 2, 3]);
+  assert.deepEqual(r, { deliveredSamples: 3, droppedSamples: 0, rejectedBatches: 0, attempts: 3, pendingBatches: 0, status: 204 });
+  assert.equal(queue.stats().samplesSentTotal, 3);
+  assert.equal(queue.stats().lastSuccessTimestampMs, time.nowMs());
+});
+
+void test('deliveryQueue retries a 500 with backoff, never letting a later batch overtake it', async () => {
+  const { queue, time, sent, bodies } = setup([status(500), status(503)]);
+  queue.enqueue([batch(1), batch(2)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [1, 1, 1, 2]);
+  assert.deepEqual(time.sleeps, [50, 100]); // full jitter with random 0.5: ceilings 100, 200
+  assert.equal(sent[0]?.headers['Retry-Attempt'], undefined);
+  assert.equal(sent[1]?.headers['Retry-Attempt'], '1');
+  assert.equal(sent[2]?.headers['Retry-Attempt'], '2');
+  assert.equal(r.deliveredSamples, 2);
+  assert.equal(queue.stats().samplesRetriedTotal, 2);
+});
+
+void test('deliveryQueue waits the Retry-After of a 429', async () => {
+  const { queue, time } = setup([status(429, { 'retry-after': '2' })]);
+  queue.enqueue([batch(1)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(time.sleeps, [2000]);
+  assert.equal(r.deliveredSamples, 1);
+});
+
+void test('deliveryQueue drops a 400 without retrying, counts it, and goes on with the next batch', async () => {
+  const { queue, time, bodies, logger } = setup([status(400, {}, 'bad data')]);
+  queue.enqueue([batch(1, 5), batch(2, 7)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [1, 2]);
+  assert.equal(r.droppedSamples, 5);
+  assert.equal(r.rejectedBatches, 1);
+  assert.equal(queue.stats().samplesFailedTotal, 5);
+  assert.equal(queue.stats().samplesSentTotal, 7);
+  const errors = logger.entries.filter((e) => e.level === 'error');
+  assert.equal(errors.length, 1);
+  assert.match(JSON.stringify(errors[0]), /bad data/);
+});
+
+void test('deliveryQueue logs a repeated identical rejection only once at error level', async () => {
+  const { queue, time, logger } = setup([status(401), status(401), status(401)]);
+  queue.enqueue([batch(1), batch(2), batch(3)]);
+  await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.equal(logger.entries.filter((e) => e.level === 'error').length, 1);
+  assert.equal(logger.entries.filter((e) => e.level === 'debug').length, 2);
+});
+
+void test('deliveryQueue treats "out of order" after a 5xx as already written', async () => {
+  const { queue, time } = setup([status(500), status(400, {}, 'out of order sample')]);
+  queue.enqueue([batch(1, 4)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.equal(r.deliveredSamples, 4);
+  assert.equal(r.droppedSamples, 0);
+});
+
+void test('deliveryQueue stops after maxRetries and keeps the batch for the next drain', async () => {
+  const { queue, time, sent } = setup([status(500), status(500), status(500), status(500), status(500)]);
+  queue.enqueue([batch(1), batch(2)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 100_000 });
+  assert.equal(sent.length, 4); // 1 + maxRetries
+  assert.equal(r.pendingBatches, 2);
+  assert.equal(r.error, 'HTTP 500');
+  time.advance(10_000);
+  const r2 = await queue.drain({ deadlineMs: time.nowMs() + 100_000 });
+  assert.equal(r2.deliveredSamples, 2);
+  assert.deepEqual(
+    sent.map((s) => s.body?.[0]),
+    [1, 1, 1, 1, 1, 1, 2],
+  );
+});
+
+void test('deliveryQueue stops at the deadline instead of sleeping past it, and honours the wait on the next drain', async () => {
+  const { queue, time, sent } = setup([status(503, { 'retry-after': '30' })], {
+    retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 3, maxRetryAfterMs: 60_000 },
+  });
+  queue.enqueue([batch(1)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 5000 });
+  assert.equal(sent.length, 1);
+  assert.equal(r.pendingBatches, 1);
+  assert.deepEqual(time.sleeps, []);
+  time.advance(10_000); // next cycle: still inside the 30 s the receiver asked for
+  const r2 = await queue.drain({ deadlineMs: time.nowMs() + 5000 });
+  assert.equal(sent.length, 1);
+  assert.equal(r2.pendingBatches, 1);
+  time.advance(25_000);
+  const r3 = await queue.drain({ deadlineMs: time.nowMs() + 5000 });
+  assert.equal(r3.deliveredSamples, 1);
+});
+
+void test('deliveryQueue caps each request timeout by the time left before the deadline', async () => {
+  const { queue, time, sent } = setup([]);
+  queue.enqueue([batch(1)]);
+  await queue.drain({ deadlineMs: time.nowMs() + 300 });
+  assert.equal(sent[0]?.timeoutMs, 300);
+});
+
+void test('deliveryQueue evicts the oldest batches beyond its limits and counts them as dropped', () => {
+  const { queue } = setup([], { queue: { maxBatches: 2, maxBytes: 1_000_000 } });
+  assert.equal(queue.enqueue([batch(1, 3), batch(2, 4), batch(3, 5)]), 3);
+  assert.equal(queue.stats().queueBatches, 2);
+  assert.equal(queue.stats().queueSamples, 9);
+  assert.equal(queue.stats().samplesDroppedTotal, 3);
+  const bytes = setup([], { queue: { maxBatches: 100, maxBytes: 25 } });
+  bytes.queue.enqueue([batch(1), batch(2), batch(3)]);
+  assert.equal(bytes.queue.stats().queueBatches, 2);
+});
+
+void test('deliveryQueue splits a batch answered with 413 and sends both halves in order', async () => {
+  const { queue, time, bodies } = setup([status(413)]);
+  const whole: Batch = {
+    ...batch(9, 2, 20),
+    split: () => [batch(7), batch(8)],
+  };
+  queue.enqueue([whole, batch(10)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [9, 7, 8, 10]);
+  assert.equal(r.deliveredSamples, 3);
+});
+
+void test('deliveryQueue drops a 413 batch that cannot be split', async () => {
+  const { queue, time } = setup([status(413)]);
+  queue.enqueue([batch(1)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.equal(r.rejectedBatches, 1);
+  assert.match(r.error ?? '', /cannot be split/);
+});
+
+void test('deliveryQueue stops waiting when its signal aborts', async () => {
+  const { queue, time, sent } = setup([status(500)]);
+  const ac = new AbortController();
+  queue.enqueue([batch(1)]);
+  ac.abort();
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000, signal: ac.signal });
+  assert.equal(sent.length, 0);
+  assert.equal(r.pendingBatches, 1);
+  assert.equal(r.error, 'aborted');
+});
+
+void test('deliveryQueue redacts secrets from logged response bodies and truncates them', async () => {
+  const { queue, time, logger } = setup([status(400, {}, `echo: Authorization: Basic s3cret ${'x'.repeat(2000)}`)]);
+  queue.enqueue([batch(1)]);
+  await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  const text = logger.text();
+  assert.doesNotMatch(text, /s3cret/);
+  assert.match(text, /<redacted>/);
+  assert.match(text, /more characters/);
+});
+
+void test('deliveryQueue keeps the batch queued when the headers cannot be built', async () => {
+  const { queue, time, sent } = setup([], { headers: () => ({ ok: false, error: 'cannot read bearer_token_file: ENOENT' }) });
+  queue.enqueue([batch(1)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.equal(sent.length, 0);
+  assert.equal(r.pendingBatches, 1);
+  assert.match(r.error ?? '', /bearer_token_file/);
+});
