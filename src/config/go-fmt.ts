@@ -91,7 +91,9 @@ function truncateBytes(s: string, n: number): string {
   return out;
 }
 
-function fmtString(s: string, verb: string, spec: Spec): string {
+function fmtString(s: string, verb: string, specIn: Spec): string {
+  // Newer Go (the one process-exporter 0.8.x is built with) ignores the 0 flag for strings.
+  const spec = specIn.zero ? { ...specIn, zero: false } : specIn;
   switch (verb) {
     case 'v':
     case 's':

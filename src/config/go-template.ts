@@ -52,11 +52,15 @@ export function parseNameTemplate(text: string): Result<NameTemplate, string> {
   const parsed = parseTemplateTree(TEMPLATE_NAME, text);
   if (!parsed.ok) return err(parsed.error);
   const tree = parsed.tree;
-  const plain = plainText(tree.root);
+  const fast = fastPath(tree.root);
   return ok({
     source: text,
     execute(data: TemplateData): string {
-      if (plain !== undefined) return plain;
+      if (fast !== undefined) {
+        let out = '';
+        for (const seg of fast) out += typeof seg === 'string' ? seg : seg(data);
+        return out;
+      }
       return new Exec(tree, data).run().output;
     },
     executeDetailed(data: TemplateData) {
@@ -65,14 +69,45 @@ export function parseNameTemplate(text: string): Result<NameTemplate, string> {
   });
 }
 
-/** A template made only of text renders to that text, with no per-call work. */
-function plainText(root: ListNode): string | undefined {
-  let s = '';
+type Segment = string | ((d: TemplateData) => string);
+
+const FAST_FIELDS: ReadonlyMap<string, (d: TemplateData) => string> = new Map<string, (d: TemplateData) => string>([
+  ['Comm', (d) => d.comm],
+  ['ExeBase', (d) => d.exeBase],
+  ['ExeFull', (d) => d.exeFull],
+  ['Username', (d) => d.username],
+  ['PID', (d) => String(d.pid)],
+  ['StartTime', (d) => formatV({ kind: 'time', ms: d.startTimeMs })],
+  ['Cgroups', (d) => formatV({ kind: 'strings', v: d.cgroups })],
+  ['Matches', (d) => formatV({ kind: 'map', v: d.matches })],
+]);
+
+/**
+ * Templates made only of text and plain field actions (`{{.ExeBase}}`, `{{.Comm}}:{{.Matches.x}}`,
+ * the common case, and the default name) render without the interpreter. They cannot fail.
+ */
+function fastPath(root: ListNode): Segment[] | undefined {
+  const segs: Segment[] = [];
   for (const n of root.nodes) {
-    if (n.type !== 'text') return undefined;
-    s += n.text;
+    if (n.type === 'text') {
+      segs.push(n.text);
+      continue;
+    }
+    if (n.type !== 'action' || n.pipe.decl.length > 0 || n.pipe.cmds.length !== 1) return undefined;
+    const args = n.pipe.cmds[0]?.args ?? [];
+    const f = args[0];
+    if (args.length !== 1 || f?.type !== 'field') return undefined;
+    const [first, key, ...rest] = f.idents;
+    if (first === undefined || rest.length > 0) return undefined;
+    if (key === undefined) {
+      const getter = FAST_FIELDS.get(first);
+      if (getter === undefined) return undefined;
+      segs.push(getter);
+    } else if (first === 'Matches') {
+      segs.push((d) => d.matches.get(key) ?? '<no value>');
+    } else return undefined;
   }
-  return s;
+  return segs;
 }
 
 // ---------------------------------------------------------------------------------------------

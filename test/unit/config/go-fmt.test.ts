@@ -11,6 +11,10 @@ void describe('goSprintf', () => {
     assert.equal(goSprintf('[%s|%5s|%-5s|%.2s|%q|%x|%X]', [str('a'), str('ab'), str('ab'), str('abc'), str('a"b'), str('hi'), str('hi')]), '[a|   ab|ab   |ab|"a\\"b"|6869|6869]');
   });
 
+  void it('ignores the 0 flag for strings, as current Go does', () => {
+    assert.equal(goSprintf('[%05s]', [str('ab')]), '[   ab]');
+  });
+
   void it('formats integers with flags, width and precision', () => {
     assert.equal(goSprintf('%d|%5d|%-5d|%05d|%+d|%x|%X|%o|%b|%#x|%.3d|%c|%q|%U', [int(42), int(42), int(42), int(-42), int(7), int(255), int(255), int(8), int(5), int(255), int(7), int(65), int(97), int(0x1f600)]), '42|   42|42   |-0042|+7|ff|FF|10|101|0xff|007|A|\'a\'|U+1F600');
   });

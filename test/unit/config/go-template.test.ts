@@ -363,6 +363,19 @@ void describe('name template properties', () => {
     );
   });
 
+  void it('renders field-only templates the same on the fast path and in the interpreter', () => {
+    const piece = fc.constantFrom('{{.Comm}}', '{{.ExeBase}}', '{{.ExeFull}}', '{{.Username}}', '{{.PID}}', '{{.StartTime}}', '{{.Cgroups}}', '{{.Matches}}', '{{.Matches.dev}}', '{{.Matches.nope}}', '{{.toString}}', '{{.constructor}}', ':', 'x', ' ');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const t = parseNameTemplate(pieces.join(''));
+        if (!t.ok) return false;
+        return t.value.execute(DATA) === t.value.executeDetailed(DATA).output;
+      }),
+      { seed: 13, numRuns: 300 },
+    );
+    assert.equal(render('a{{.toString}}b'), 'a');
+  });
+
   void it('renders {{.Comm}} to the comm for any comm', () => {
     fc.assert(
       fc.property(fc.string(), (comm) => render('{{.Comm}}', data({ comm })) === comm),
