@@ -6,7 +6,9 @@
  *  (a) context_switches_total never decreases or wraps (upstream #193, #287). All thread exits of
  *      the scenario happen in one process, `churnd`, which every config puts in a group of its own;
  *      only that group's two context-switch series are compared against a value computed from the
- *      model (each process's negative delta counts as 0). The reference's buggy value for the same
+ *      model (a negative delta counts as 0; in the round where a thread exits nothing else in churnd
+ *      changes, so per-task deltas, as docs/compatibility.md describes them, give the same value,
+ *      and new threads start after the exporter, so they count whole). The reference's buggy value for the same
  *      series is asserted from the model too (uint64 wrap-around), so the exception cannot hide a
  *      different divergence.
  *  (b) states and threads_wchan count each thread once (#338). The reference adds the process's own
