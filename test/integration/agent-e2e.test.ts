@@ -88,9 +88,17 @@ function key(name: string, labels: Readonly<Record<string, string>>): string {
 function startAgent(cfg: string, procfs: string): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
   let log = '';
   const child = spawn(process.execPath, [CLI, 'run', '--config.path', cfg, '--procfs', procfs, '--log.level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
   return { child, log: () => log, exited };
 }
 
@@ -113,7 +121,7 @@ async function eventually<T>(what: string, attempts: number, check: () => Promis
 }
 
 for (const target of [
-  { name: 'Prometheus', bin: PROMETHEUS_BIN, start: startPrometheus, flush: async (_r: Receiver) => undefined },
+  { name: 'Prometheus', bin: PROMETHEUS_BIN, start: startPrometheus, flush: (): Promise<void> => Promise.resolve() },
   {
     name: 'VictoriaMetrics',
     bin: VICTORIA_METRICS_BIN,

@@ -34,13 +34,11 @@ describe('resolveStaticLabels', () => {
 
   it('rejects an unset variable, an invalid name and a label that would shadow a series label', () => {
     const r = resolveStaticLabels({ dc: '${NOPE}', 'bad-name': 'x', groupname: 'y' }, host());
-    assert.equal(r.ok, false);
-    if (!r.ok) {
-      assert.equal(r.error.length, 3);
-      assert.match(r.error.join('\n'), /NOPE is not set/);
-      assert.match(r.error.join('\n'), /bad-name: invalid label name/);
-      assert.match(r.error.join('\n'), /groupname.*cannot be set statically/);
-    }
+    assert.ok(!r.ok);
+    assert.equal(r.error.length, 3);
+    assert.match(r.error.join('\n'), /NOPE is not set/);
+    assert.match(r.error.join('\n'), /bad-name: invalid label name/);
+    assert.match(r.error.join('\n'), /groupname.*cannot be set statically/);
   });
 
   it('keeps $$ as a literal dollar', () => {
