@@ -8,6 +8,7 @@
  */
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 import protobuf from 'protobufjs';
 import * as snappy from 'snappyjs';
@@ -47,13 +48,19 @@ export interface MockReceiver {
   close(): Promise<void>;
 }
 
-export async function startMockReceiver(options: { readonly defaultResponse?: ScriptedResponse } = {}): Promise<MockReceiver> {
+export interface MockReceiverOptions {
+  readonly defaultResponse?: ScriptedResponse;
+  /** Serve HTTPS with this PEM key and certificate; `ca` + `requireClientCert` ask for a client certificate. */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requireClientCert?: boolean };
+}
+
+export async function startMockReceiver(options: MockReceiverOptions = {}): Promise<MockReceiver> {
   const queue: ScriptedResponse[] = [];
   const requests: RecordedRequest[] = [];
   let fallback: ScriptedResponse = options.defaultResponse ?? { status: 204 };
   const timers = new Set<NodeJS.Timeout>();
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -80,13 +87,27 @@ export async function startMockReceiver(options: { readonly defaultResponse?: Sc
         timers.add(t);
       }
     });
-  });
+  };
+  const tls = options.tls;
+  const server =
+    tls === undefined
+      ? http.createServer(handler)
+      : https.createServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+            requestCert: tls.requireClientCert === true,
+            rejectUnauthorized: tls.requireClientCert === true,
+          },
+          handler,
+        );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('mock receiver: no TCP address');
   const port = address.port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests,
     script: (...responses) => queue.push(...responses),
     setDefault: (response) => {
