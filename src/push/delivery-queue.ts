@@ -92,6 +92,8 @@ export class DeliveryQueue {
   /** No attempt before this time (backoff or Retry-After); survives across drains. */
   #notBeforeMs = 0;
   #consecutiveFailures = 0;
+  /** The entry whose request is on the wire; enqueue/replaceAll never remove it. */
+  #inFlight: Entry | undefined;
   /** The last fatal reason logged at error level; repeats are logged at debug until a success. */
   #lastFatalLogged: string | undefined;
   readonly #stats: MutableStats = {
@@ -138,8 +140,11 @@ export class DeliveryQueue {
     let evicted = 0;
     const { maxBatches, maxBytes } = this.#options.queue;
     while (this.#entries.length > 1 && (this.#entries.length > maxBatches || this.#queuedBytes > maxBytes)) {
-      const old = this.#shift();
-      if (old !== undefined) evicted += old.batch.samples;
+      // The oldest batch not being sent right now (a request in flight finishes first).
+      const victim = this.#entries[0] === this.#inFlight ? this.#entries[1] : this.#entries[0];
+      if (victim === undefined || victim === this.#entries[this.#entries.length - 1]) break;
+      this.#remove(victim);
+      evicted += victim.batch.samples;
     }
     if (evicted > 0) {
       this.#stats.samplesDroppedTotal += evicted;
@@ -151,11 +156,16 @@ export class DeliveryQueue {
     return evicted;
   }
 
-  /** Replaces everything queued by these batches (Pushgateway: only the newest snapshot matters). */
+  /**
+   * Replaces everything queued by these batches (Pushgateway: only the newest snapshot matters).
+   * A batch whose request is in flight stays; the new ones are sent after it.
+   */
   replaceAll(batches: readonly Batch[]): void {
-    this.#stats.batchesSupersededTotal += this.#entries.length;
-    this.#entries.length = 0;
-    this.#queuedBytes = 0;
+    for (const e of [...this.#entries]) {
+      if (e === this.#inFlight) continue;
+      this.#remove(e);
+      this.#stats.batchesSupersededTotal += 1;
+    }
     this.enqueue(batches);
   }
 
@@ -224,14 +234,20 @@ export class DeliveryQueue {
       attempts += 1;
       this.#stats.requestsTotal += 1;
       const timeoutMs = Math.min(this.#options.requestTimeoutMs, remainingMs);
-      const result = await this.#deps.transport({
-        method: batch.method,
-        url: batch.url,
-        headers: allHeaders,
-        ...(body !== undefined ? { body } : {}),
-        timeoutMs,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      });
+      this.#inFlight = entry;
+      let result: HttpResult;
+      try {
+        result = await this.#deps.transport({
+          method: batch.method,
+          url: batch.url,
+          headers: allHeaders,
+          ...(body !== undefined ? { body } : {}),
+          timeoutMs,
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        });
+      } finally {
+        this.#inFlight = undefined;
+      }
       const verdict = classifyHttpResult(result, {
         protocol: this.#options.protocol,
         resent: entry.mayHaveReached,
@@ -246,7 +262,7 @@ export class DeliveryQueue {
       switch (verdict.kind) {
         case 'ok':
         case 'already-written': {
-          this.#shift();
+          this.#remove(entry);
           this.#stats.samplesSentTotal += batch.samples;
           this.#stats.lastSuccessTimestampMs = clock.nowMs();
           delivered += batch.samples;
@@ -258,9 +274,10 @@ export class DeliveryQueue {
         }
         case 'split': {
           const halves = batch.split?.();
-          if (halves !== undefined) {
-            this.#shift();
-            this.#entries.unshift(...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
+          const at = this.#entries.indexOf(entry);
+          if (halves !== undefined && at >= 0) {
+            this.#remove(entry);
+            this.#entries.splice(at, 0, ...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
             for (const half of halves) this.#queuedBytes += half.bytes;
             logger.warn({ ...logFields, decision: 'split in two' }, `push rejected: ${verdict.reason}`);
             break;
@@ -321,7 +338,7 @@ export class DeliveryQueue {
   }
 
   #reject(entry: Entry, reason: string, logFields: Record<string, unknown>): number {
-    this.#shift();
+    this.#remove(entry);
     const samples = entry.batch.samples;
     this.#stats.samplesFailedTotal += samples;
     const fields = { ...logFields, droppedSamples: samples, decision: 'drop, not retried' };
@@ -334,10 +351,11 @@ export class DeliveryQueue {
     return samples;
   }
 
-  #shift(): Entry | undefined {
-    const e = this.#entries.shift();
-    if (e !== undefined) this.#queuedBytes -= e.batch.bytes;
-    return e;
+  #remove(entry: Entry): void {
+    const at = this.#entries.indexOf(entry);
+    if (at < 0) return;
+    this.#entries.splice(at, 1);
+    this.#queuedBytes -= entry.batch.bytes;
   }
 
   #redact(text: string): string {

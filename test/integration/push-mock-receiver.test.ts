@@ -451,3 +451,25 @@ void test('a sink never throws: a refused connection becomes a failed report', a
   const c = await s.close({ deadlineMs: deps.time.nowMs() + 1000 });
   assert.equal(c.outcome, 'dropped');
 });
+
+void test('remote write calls that pile up behind a hung receiver stay bounded by the queue and keep their order', async () => {
+  const rx = await receiver();
+  rx.setDefault({ status: 204, hang: true });
+  const deps = createTestSinkDeps();
+  const s = sink({ type: 'remote_write', url: `${rx.url}/w`, timeout: '300ms', retry: { ...FAST_RETRY, max_retries: 0 }, queue: { max_batches: 3 } }, deps);
+  // Six cycles fired without waiting for each other, as a scheduler that never waits for pushes does.
+  const reports = Promise.all([1, 2, 3, 4, 5, 6].map((cycle) => s.send(payload(cycle, { a: cycle }))));
+  assert.equal(s.stats().queueBatches, 3); // max_batches, the batch on the wire included
+  for (let i = 0; i < 200 && rx.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(rx.requests.length, 1); // the oldest batch kept (cycle 4) is on the wire and hangs
+  rx.setDefault({ status: 204 }); // the receiver recovers while it hangs
+  const all = await reports;
+  assert.equal(all.filter((r) => r.outcome === 'dropped').length, 3);
+  const last = await s.send(payload(7, { a: 7 }));
+  assert.equal(last.outcome, 'ok');
+  const delivered = rx.requests.slice(1).map((q) => summary(q).join(','));
+  // All six were queued before the first request left: 1, 2 and 3 were evicted, the rest arrive in order.
+  assert.deepEqual(delivered, ['a=4@60', 'a=5@75', 'a=6@90', 'a=7@105']);
+  assert.equal(s.stats().samplesDroppedTotal, 3);
+  await s.close({ staleMarkers: false });
+});

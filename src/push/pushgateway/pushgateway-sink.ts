@@ -184,15 +184,24 @@ class PushgatewaySink implements Sink {
     return this.#queue.stats();
   }
 
+  /** Renders and queues the snapshot at once (replacing an unsent older one), then delivers it. */
   send(payload: PushPayload, options: SendOptions = {}): Promise<SendReport> {
+    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
     if (this.#closed) {
       const samples = countSamples(payload.families);
       this.#queue.countDropped(samples);
       return Promise.resolve(buildReport({ samples, drain: EMPTY_DRAIN, droppedBeforeSend: samples, error: 'sink is closed' }));
     }
+    let queued: { readonly samples: number; readonly droppedBeforeSend: number; readonly error?: string };
+    try {
+      queued = this.#enqueuePayload(payload);
+    } catch (e) {
+      return Promise.resolve(crashReport(e, this.#queue.length, this.#headers.secrets()));
+    }
     return this.#runner.run(async () => {
       try {
-        return await this.#send(payload, options);
+        const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
+        return buildReport({ ...queued, drain });
       } catch (e) {
         return crashReport(e, this.#queue.length, this.#headers.secrets());
       }
@@ -216,15 +225,13 @@ class PushgatewaySink implements Sink {
     });
   }
 
-  async #send(payload: PushPayload, options: SendOptions): Promise<SendReport> {
-    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
+  #enqueuePayload(payload: PushPayload): { readonly samples: number; readonly droppedBeforeSend: number; readonly error?: string } {
     const snapshot = buildPushgatewaySnapshot(payload, this.#options);
     if (!snapshot.ok) {
       const samples = countSamples(payload.families);
       this.#queue.countDropped(samples);
       this.#logOnce('error', { sink: this.name, err: snapshot.error, droppedSamples: samples }, snapshot.error, 'payload dropped');
-      const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-      return buildReport({ samples, drain, droppedBeforeSend: samples, error: snapshot.error });
+      return { samples, droppedBeforeSend: samples, error: snapshot.error };
     }
     const s = snapshot.value;
     if (s.invalidCount > 0) {
@@ -248,8 +255,7 @@ class PushgatewaySink implements Sink {
         body: () => body,
       },
     ]);
-    const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-    return buildReport({ samples: s.samples, drain, droppedBeforeSend: s.invalidCount });
+    return { samples: s.samples, droppedBeforeSend: s.invalidCount };
   }
 
   async #close(options: CloseOptions): Promise<SendReport> {

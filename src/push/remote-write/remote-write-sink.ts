@@ -55,6 +55,13 @@ export interface RemoteWriteSinkDeps {
   readonly version: string;
 }
 
+/** What queuing one payload produced, for its report. */
+interface Queued {
+  readonly samples: number;
+  readonly droppedBeforeSend: number;
+  readonly error?: string;
+}
+
 export function createRemoteWriteSink(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps): Sink {
   return new RemoteWriteSink(options, deps);
 }
@@ -107,15 +114,27 @@ class RemoteWriteSink implements Sink {
     return this.#queue.stats();
   }
 
+  /**
+   * Encodes and queues the payload at once (so memory stays bounded by the queue even if calls pile up
+   * behind a slow receiver), then delivers the queue; deliveries of one sink never overlap.
+   */
   send(payload: PushPayload, options: SendOptions = {}): Promise<SendReport> {
+    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
     if (this.#closed) {
       const samples = countSamples(payload.families);
       this.#queue.countDropped(samples);
       return Promise.resolve(buildReport({ samples, drain: EMPTY_DRAIN, droppedBeforeSend: samples, error: 'sink is closed' }));
     }
+    let queued: Queued;
+    try {
+      queued = this.#enqueuePayload(payload);
+    } catch (e) {
+      return Promise.resolve(crashReport(e, this.#queue.length, this.#headers.secrets()));
+    }
     return this.#runner.run(async () => {
       try {
-        return await this.#send(payload, options);
+        const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
+        return buildReport({ ...queued, drain });
       } catch (e) {
         return crashReport(e, this.#queue.length, this.#headers.secrets());
       }
@@ -139,9 +158,9 @@ class RemoteWriteSink implements Sink {
     });
   }
 
-  async #send(payload: PushPayload, options: SendOptions): Promise<SendReport> {
-    const { logger, clock } = this.#deps;
-    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, clock.nowMs() + this.#options.sendDeadlineMs);
+  /** Encodes the cycle (values, stale markers, metadata), batches it and queues it. Synchronous. */
+  #enqueuePayload(payload: PushPayload): Queued {
+    const { logger } = this.#deps;
     if (payload.timestampMs <= this.#lastTimestampMs) {
       logger.warn(
         { sink: this.name, timestampMs: payload.timestampMs, previousTimestampMs: this.#lastTimestampMs },
@@ -155,8 +174,7 @@ class RemoteWriteSink implements Sink {
       const samples = countSamples(payload.families);
       this.#queue.countDropped(samples);
       logger.error({ sink: this.name, err: statics.error, droppedSamples: samples }, 'payload dropped');
-      const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-      return buildReport({ samples, drain, droppedBeforeSend: samples, error: statics.error });
+      return { samples, droppedBeforeSend: samples, error: statics.error };
     }
     const encoded = encodePayloadSeries({
       wire: this.#deps.wire,
@@ -188,8 +206,7 @@ class RemoteWriteSink implements Sink {
     chunks.push(...this.#staleChunks(gone, payload.timestampMs));
 
     droppedBeforeSend += this.#queue.enqueue(this.#toBatches(chunks));
-    const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-    return buildReport({ samples: encoded.series.length + gone.length, drain, droppedBeforeSend });
+    return { samples: encoded.series.length + gone.length, droppedBeforeSend };
   }
 
   async #close(options: CloseOptions): Promise<SendReport> {

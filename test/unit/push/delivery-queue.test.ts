@@ -215,3 +215,60 @@ void test('deliveryQueue keeps the batch queued when the headers cannot be built
   assert.equal(r.pendingBatches, 1);
   assert.match(r.error ?? '', /bearer_token_file/);
 });
+
+/** A transport whose answers the test releases one by one. */
+function gatedTransport() {
+  const waiting: ((r: HttpResult) => void)[] = [];
+  const sent: HttpRequest[] = [];
+  return {
+    sent,
+    transport: (req: HttpRequest): Promise<HttpResult> => {
+      sent.push(req);
+      return new Promise<HttpResult>((resolve) => waiting.push(resolve));
+    },
+    answer(r: HttpResult): void {
+      const next = waiting.shift();
+      assert.ok(next, 'no request waiting');
+      next(r);
+    },
+  };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(cond(), 'condition not reached');
+}
+
+void test('deliveryQueue never evicts or replaces the batch whose request is in flight', async () => {
+  const time = createFakeTime();
+  const gate = gatedTransport();
+  const queue = new DeliveryQueue(
+    {
+      sinkName: 't',
+      protocol: 'pushgateway',
+      requestTimeoutMs: 1000,
+      retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 0, maxRetryAfterMs: 5000 },
+      queue: { maxBatches: 1, maxBytes: 1_000_000 },
+      headers: () => ok({}),
+      secrets: () => [],
+    },
+    { transport: gate.transport, clock: { nowMs: time.nowMs }, sleep: time.sleep, random: () => 0.5, logger: createCapturingLogger() },
+  );
+  queue.enqueue([batch(1)]);
+  const draining = queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  await until(() => gate.sent.length === 1);
+  queue.replaceAll([batch(2)]); // newer snapshot while 1 is on the wire
+  queue.replaceAll([batch(3)]); // and a newer one: 2 is superseded, 1 is kept
+  assert.equal(queue.stats().queueBatches, 2);
+  assert.equal(queue.stats().batchesSupersededTotal, 1);
+  gate.answer(status(200));
+  await until(() => gate.sent.length === 2);
+  gate.answer(status(200));
+  const r = await draining;
+  assert.deepEqual(
+    gate.sent.map((q) => q.body?.[0]),
+    [1, 3],
+  );
+  assert.equal(r.deliveredSamples, 2);
+  assert.equal(queue.stats().queueBatches, 0);
+});
