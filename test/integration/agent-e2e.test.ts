@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -110,6 +111,24 @@ async function stopAgent(a: ReturnType<typeof startAgent>): Promise<number | nul
   return code;
 }
 
+/** A port on 127.0.0.1 that nothing listens on (bound then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => { resolve(); }));
+  assert.ok(addr !== null && typeof addr === 'object');
+  return addr.port;
+}
+
+/** Values of one series over the last 2 minutes, in time order (the raw samples, via a range selector). */
+async function rangeValues(receiver: Receiver, selector: string): Promise<number[]> {
+  const r = await receiver.get(`/api/v1/query?query=${encodeURIComponent(`${selector}[2m]`)}&time=${String(Date.now() / 1000)}`);
+  assert.equal(r.status, 200, r.body);
+  const body = JSON.parse(r.body) as { data: { result: { values: [number, string][] }[] } };
+  return (body.data.result[0]?.values ?? []).map(([, v]) => Number(v));
+}
+
 /** Polls `check` every 250 ms, at most `attempts` times. */
 async function eventually<T>(what: string, attempts: number, check: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < attempts; i++) {
@@ -138,7 +157,14 @@ for (const target of [
       buildTree(procfs);
       const expected = expectedSeries(procfs);
       assert.ok(expected.size > 30, `expected many series, got ${expected.size}`);
-      const cfg = writeConfig(`rw-${target.name}`, `  - type: remote_write\n    url: ${receiver.url}/api/v1/write\n    timeout: 2s\n    send_deadline: 900ms\n`, 'n1');
+      // A second sink whose receiver is down must not cost the first one a single cycle.
+      const dead = await closedPort();
+      const cfg = writeConfig(
+        `rw-${target.name}`,
+        `  - type: remote_write\n    url: ${receiver.url}/api/v1/write\n    timeout: 2s\n    send_deadline: 900ms\n` +
+          `  - type: remote_write\n    name: down\n    url: http://127.0.0.1:${dead}/api/v1/write\n    timeout: 500ms\n    send_deadline: 900ms\n`,
+        'n1',
+      );
       const agent = startAgent(cfg, procfs);
       try {
         const got = await eventually('the pushed series', 120, async () => {
@@ -155,8 +181,19 @@ for (const target of [
         }
         assert.deepEqual([...stored.keys()].sort(), [...expected.keys()].sort());
         for (const [k, v] of expected) assert.equal(stored.get(k), v, k);
-        const self = await instantQuery(receiver, 'procpush_cycles_total{node="n1"}', Date.now());
-        assert.equal(self.length, 1);
+        // Every cycle reached the live receiver: procpush_cycles_total went 1, 2, 3… with no gap.
+        const cycles = await eventually('4 cycles at the live receiver', 120, async () => {
+          await target.flush(receiver);
+          const v = await rangeValues(receiver, 'procpush_cycles_total{node="n1"}');
+          return v.length >= 4 ? v : undefined;
+        });
+        assert.deepEqual(cycles, cycles.map((_, i) => (cycles[0] ?? 0) + i));
+        // The self-metrics pushed with the data report the down sink's failures.
+        await eventually('retried samples of the down sink', 120, async () => {
+          await target.flush(receiver);
+          const r = await instantQuery(receiver, 'procpush_sink_samples_retried_total{node="n1",sink="down"}', Date.now());
+          return Number(r[0]?.value ?? '0') > 0 ? true : undefined;
+        });
       } finally {
         const code = await stopAgent(agent);
         assert.equal(code, 0, agent.log());
