@@ -192,6 +192,9 @@ export class DeliveryQueue {
     let rejected = 0;
     let failuresThisDrain = 0;
     let status: number | undefined;
+    /** Why data was given up in this drain (kept until the end). */
+    let fatalError: string | undefined;
+    /** Why the queue is not empty (cleared by a later success). */
     let error: string | undefined;
 
     // Bounded: each pass removes a batch, counts a failure (at most maxRetries + 1), or returns.
@@ -222,7 +225,9 @@ export class DeliveryQueue {
       const headers = this.#options.headers();
       if (!headers.ok) {
         error = this.#redact(headers.error);
-        logger.error({ sink: sinkName, err: error }, 'push not attempted: cannot build request headers');
+        const level = this.#lastFatalLogged === error ? 'debug' : 'error';
+        this.#lastFatalLogged = error;
+        logger[level]({ sink: sinkName, err: error }, 'push not attempted: cannot build request headers');
         break;
       }
       entry.attempts += 1;
@@ -254,7 +259,7 @@ export class DeliveryQueue {
         nowMs: clock.nowMs(),
       });
       if (result.kind === 'response') status = result.status;
-      if (result.kind === 'response' || result.kind === 'timeout' || (result.kind === 'network-error' && result.mayHaveReachedServer)) {
+      if (result.kind !== 'network-error' || result.mayHaveReachedServer) {
         entry.mayHaveReached = true;
       }
       const logFields = this.#logFields(batch, result, entry.attempts);
@@ -269,6 +274,7 @@ export class DeliveryQueue {
           this.#consecutiveFailures = 0;
           this.#notBeforeMs = 0;
           this.#lastFatalLogged = undefined;
+          error = undefined;
           if (verdict.kind === 'already-written') logger.info(logFields, `push: ${verdict.reason}`);
           break;
         }
@@ -284,13 +290,13 @@ export class DeliveryQueue {
           }
           dropped += this.#reject(entry, `${verdict.reason}, cannot be split further`, logFields);
           rejected += 1;
-          error = `${verdict.reason}, cannot be split further`;
+          fatalError = `${verdict.reason}, cannot be split further`;
           break;
         }
         case 'fatal': {
           dropped += this.#reject(entry, verdict.reason, logFields);
           rejected += 1;
-          error = verdict.reason;
+          fatalError = verdict.reason;
           break;
         }
         case 'retry': {
@@ -322,7 +328,7 @@ export class DeliveryQueue {
         }
       }
     }
-    return this.#report({ attempts, delivered, dropped, rejected, status, error });
+    return this.#report({ attempts, delivered, dropped, rejected, status, error: error ?? fatalError });
   }
 
   #report(r: { attempts: number; delivered: number; dropped: number; rejected: number; status: number | undefined; error: string | undefined }): DrainReport {

@@ -272,3 +272,14 @@ void test('deliveryQueue never evicts or replaces the batch whose request is in 
   assert.equal(r.deliveredSamples, 2);
   assert.equal(queue.stats().queueBatches, 0);
 });
+
+void test('deliveryQueue reports no error once a retried batch got through, but keeps the reason of a rejection', async () => {
+  const recovered = setup([status(500)]);
+  recovered.queue.enqueue([batch(1)]);
+  const r1 = await recovered.queue.drain({ deadlineMs: recovered.time.nowMs() + 10_000 });
+  assert.equal(r1.error, undefined);
+  const rejected = setup([status(404), status(500)]);
+  rejected.queue.enqueue([batch(1), batch(2)]);
+  const r2 = await rejected.queue.drain({ deadlineMs: rejected.time.nowMs() + 10_000 });
+  assert.match(r2.error ?? '', /HTTP 404/);
+});
