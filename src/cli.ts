@@ -4,8 +4,7 @@ import type { FlagSpec, ParsedFlags } from './cli/flags.js';
 import { ENGINE_FLAGS, resolveEngine, UsageError } from './cli/engine.js';
 import { writeFileSync } from 'node:fs';
 import { check, explain, once, onceCollector, RuntimeError, serve } from './cli/commands.js';
-import { pushOnce, run, setUpAgent } from './cli/run.js';
-import { Agent } from './agent/agent.js';
+import { createAgent, pushOnce, run, setUpAgent } from './cli/run.js';
 import { saveState } from './runtime/state-file.js';
 import type { CommandEnv } from './cli/commands.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './runtime/logger.js';
@@ -132,15 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           return 0;
         }
         const collector = onceCollector(engine, statePath, env);
-        const agent = new Agent({
-          collector,
-          sinks: setup.sinks,
-          staticLabels: setup.labels,
-          logger: env.logger,
-          nowMs: env.nowMs,
-          monotonicMs: () => performance.now(),
-          version: VERSION,
-        });
+        const agent = createAgent(collector, setup, env);
         const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env);
         const output = str(flags, 'output');
         if (output === '-') env.stdout(agent.exposition());

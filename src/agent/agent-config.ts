@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from '../cli/flags.js';
+import { parseDurationMs } from '../push/units.js';
 import { zodIssues } from '../config/agent-config.js';
 import type { ConfigIssue } from '../config/process-names.js';
 import { sinksConfigSchema } from '../push/sink-config.js';
@@ -28,7 +28,7 @@ const scheduleSchema = z
   .superRefine((s, ctx) => {
     if ('interval' in s) {
       const ms = parseDurationMs(s.interval);
-      if (ms === undefined || ms < 1000) ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1s, such as 15s or 1m', path: ['interval'] });
+      if (!ms.ok || ms.value < 1000) ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1s, such as 15s or 1m', path: ['interval'] });
     } else {
       const problem = validateCron(s.cron);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}`, path: ['cron'] });
@@ -44,6 +44,11 @@ const sectionsSchema = z
   })
   .strip();
 
+function intervalMs(text: string): number {
+  const r = parseDurationMs(text);
+  return r.ok ? r.value : 15_000; // unreachable: the schema refused it already
+}
+
 /** Validates the agent sections of an already loaded config text; issues carry file:line:field. */
 export function parseAgentSections(text: string, file: string): Result<AgentSections, ConfigIssue[]> {
   const lineCounter = new LineCounter();
@@ -53,6 +58,6 @@ export function parseAgentSections(text: string, file: string): Result<AgentSect
   if (!parsed.success) return err(zodIssues(parsed.error, doc, lineCounter, file, []));
   const s = parsed.data;
   const schedule: ScheduleSpec =
-    'interval' in s.schedule ? { kind: 'interval', intervalMs: parseDurationMs(s.schedule.interval) ?? 15_000 } : { kind: 'cron', expression: s.schedule.cron };
+    'interval' in s.schedule ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval) } : { kind: 'cron', expression: s.schedule.cron };
   return ok({ schedule, labels: s.labels, sinks: s.sinks, listen: s.listen });
 }

@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/agent-config.js';
 import { compileFlagNamer } from '../config/flag-namer.js';
 import type { MatchNamer } from '../config/process-names.js';
 import { formatConfigIssue } from '../config/process-names.js';
-import { parseDurationMs } from './flags.js';
+import { parseDurationMs } from '../push/units.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
 /** Flags shared by every command that collects: process-exporter's spellings. */
@@ -76,7 +76,8 @@ export function resolveEngine(flags: ParsedFlags): EngineSettings {
     namingSource = `procnames: [${procnames.split(',').filter((s) => s !== '').join(' ')}]`;
   }
   const file = config?.engine;
-  const limitFromFile = file?.recheck_with_time_limit === undefined ? undefined : parseDurationMs(file.recheck_with_time_limit);
+  const limitParsed = file?.recheck_with_time_limit === undefined ? undefined : parseDurationMs(file.recheck_with_time_limit);
+  const limitFromFile = limitParsed?.ok === true ? limitParsed.value : undefined;
   const recheckTimeLimitMs = flagNumber(flags, 'recheck-with-time-limit') ?? limitFromFile ?? 0;
   return {
     procfs: flagString(flags, 'procfs') ?? file?.procfs ?? '/proc',

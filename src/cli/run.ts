@@ -13,6 +13,7 @@ import type { Sink } from '../push/types.js';
 import { redactUrl } from '../push/redact.js';
 import { describeError } from '../runtime/result.js';
 import type { Label } from '../series/types.js';
+import type { Collector } from '../tracker/collector.js';
 import { VERSION } from '../version.js';
 import type { CommandEnv } from './commands.js';
 import { createCollector, openSource, parseListenAddress, RuntimeError } from './commands.js';
@@ -44,6 +45,18 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
     sinks.push(sink.value);
   }
   return { sections, labels: labels.value, sinks };
+}
+
+export function createAgent(collector: Collector, setup: AgentSetup, env: CommandEnv): Agent {
+  return new Agent({
+    collector,
+    sinks: setup.sinks,
+    staticLabels: setup.labels,
+    logger: env.logger,
+    nowMs: env.nowMs,
+    monotonicMs: () => performance.now(),
+    version: VERSION,
+  });
 }
 
 function startListener(address: string, agent: Agent, healthyWithinMs: number, env: CommandEnv): Promise<Server> {
@@ -82,15 +95,7 @@ export async function run(engine: EngineSettings, opts: { shutdownTimeoutMs: num
   const source = openSource(engine);
   const collector = createCollector(engine, source);
   collector.prime(env.nowMs());
-  const agent = new Agent({
-    collector,
-    sinks: setup.sinks,
-    staticLabels: setup.labels,
-    logger: env.logger,
-    nowMs: env.nowMs,
-    monotonicMs: () => performance.now(),
-    version: VERSION,
-  });
+  const agent = createAgent(collector, setup, env);
   const schedule = setup.sections.schedule;
   const scheduler = new Scheduler(schedule, () => agent.cycle(), { onSkip: (at) => { agent.skipped(at); } });
   const periodMs = schedule.kind === 'interval' ? schedule.intervalMs : 3_600_000;

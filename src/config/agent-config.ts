@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from '../cli/flags.js';
+import { parseDurationMs } from '../push/units.js';
 import type { Result } from '../runtime/result.js';
 import { describeError, err, ok } from '../runtime/result.js';
 import type { ConfigIssue, MatchNamer } from './process-names.js';
@@ -13,7 +13,8 @@ import { compileProcessNames } from './process-names.js';
  * Every key is documented with its default and unit in config/example.yaml.
  */
 
-const duration = z.string().refine((s) => parseDurationMs(s) !== undefined, { message: 'expected a duration such as 15s, 500ms, 1m' });
+/** Durations in the config file use Prometheus' syntax (`15s`, `1m30s`, `500ms`), like the sink options. */
+const duration = z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 15s, 500ms, 1m' });
 
 /** Top-level options of the collection engine (the process-exporter flags, as config keys). */
 export const engineOptionsSchema = z

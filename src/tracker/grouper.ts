@@ -112,6 +112,21 @@ function addProc(g: GroupBuilder, p: TrackedProc): void {
   }
 }
 
+function toStats(g: GroupBuilder, threads: readonly ThreadGroup[]): GroupStats {
+  return {
+    counts: g.counts,
+    states: g.states,
+    wchans: g.wchans,
+    procs: g.procs,
+    memory: g.memory,
+    oldestStartMs: g.oldestStartMs,
+    openFds: g.openFds,
+    worstFdRatio: g.worstFdRatio,
+    numThreads: g.numThreads,
+    threads,
+  };
+}
+
 /**
  * Aggregates tracked processes by group name (process-exporter's proc/grouper.go). Group counters
  * never decrease: each cycle's deltas are added to the group's accumulated totals, which outlive the
@@ -148,18 +163,7 @@ export class Grouper {
       const old = this.#groupAccum.get(name);
       if (old !== undefined) addCounts(g.counts, old);
       this.#groupAccum.set(name, copyCounts(g.counts));
-      groups.set(name, {
-        counts: g.counts,
-        states: g.states,
-        wchans: g.wchans,
-        procs: g.procs,
-        memory: g.memory,
-        oldestStartMs: g.oldestStartMs,
-        openFds: g.openFds,
-        worstFdRatio: g.worstFdRatio,
-        numThreads: g.numThreads,
-        threads: this.#threads(name, g),
-      });
+      groups.set(name, toStats(g, this.#threads(name, g)));
     }
 
     for (const [name, counts] of this.#groupAccum) {
@@ -169,18 +173,10 @@ export class Grouper {
         this.#threadAccum.delete(name);
         continue;
       }
-      groups.set(name, {
-        counts: copyCounts(counts),
-        states: zeroStates(),
-        wchans: new Map(),
-        procs: 0,
-        memory: zeroMemory(),
-        oldestStartMs: undefined,
-        openFds: 0,
-        worstFdRatio: 0,
-        numThreads: 0,
-        threads: [],
-      });
+      // Kept with its counters and all gauges zero; thread history stays, as upstream keeps it.
+      const empty = newBuilder();
+      empty.counts = copyCounts(counts);
+      groups.set(name, toStats(empty, []));
     }
     return { ok: true, errors: cycle.errors, groups, procs: cycle.procs };
   }

@@ -1,15 +1,9 @@
 import type { Counts, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
+import type { ProcAttributes } from '../config/matcher.js';
 import { addState, copyCounts, subCounts, zeroCounts, zeroStates } from './counts.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
-export interface NamingAttributes {
-  readonly comm: string;
-  readonly cmdline: readonly string[];
-  readonly cgroups: readonly string[];
-  readonly username: string;
-  readonly pid: number;
-  readonly startTimeMs: number;
-}
+export type NamingAttributes = ProcAttributes;
 
 /** Decides whether a new process is tracked and under which group name. */
 export interface Namer {
