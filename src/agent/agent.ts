@@ -15,6 +15,8 @@ export interface AgentOptions {
   /** Monotonic ms, for durations. */
   readonly monotonicMs: () => number;
   readonly version: string;
+  /** Time a cycle's pushes may take (ms), e.g. 90% of the interval, so a slow receiver never delays the next cycle's push. */
+  readonly sendBudgetMs: number | undefined;
 }
 
 /**
@@ -89,7 +91,8 @@ export class Agent {
   }
 
   #push(sink: Sink, payload: Parameters<Sink['send']>[0]): void {
-    const p = sink.send(payload);
+    const budget = this.#o.sendBudgetMs;
+    const p = sink.send(payload, budget === undefined ? {} : { deadlineMs: payload.timestampMs + budget });
     this.#inflight.add(p);
     void p.then((r) => {
       this.#inflight.delete(p);

@@ -157,7 +157,7 @@ export function explain(engine: EngineSettings, env: CommandEnv): void {
   const lookup = createUsernameLookup();
   const listing = source.listPids();
   const rows: string[][] = [['PID', 'COMM', 'GROUP', 'WHY']];
-  for (const pid of listing.ok ? listing.pids : []) {
+  for (const pid of [...(listing.ok ? listing.pids : [])].sort((x, y) => x - y)) {
     const stat = source.readStat(pid);
     if (stat === undefined) continue;
     const info = source.readStatic(pid, stat);

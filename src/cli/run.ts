@@ -56,6 +56,7 @@ export function createAgent(collector: Collector, setup: AgentSetup, env: Comman
     nowMs: env.nowMs,
     monotonicMs: () => performance.now(),
     version: VERSION,
+    sendBudgetMs: setup.sections.schedule.kind === 'interval' ? Math.floor(setup.sections.schedule.intervalMs * 0.9) : undefined,
   });
 }
 
