@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { formatFlagHelp, parseGoFlags } from './cli/flags.js';
 import type { FlagSpec, ParsedFlags } from './cli/flags.js';
-import { ENGINE_FLAGS, resolveEngine, UsageError } from './cli/engine.js';
+import { ENGINE_FLAGS, engineFingerprint, resolveEngine, UsageError } from './cli/engine.js';
 import { writeFileSync } from 'node:fs';
-import { check, explain, once, onceCollector, RuntimeError, serve } from './cli/commands.js';
+import { check, explain, once, restoreOrPrime, RuntimeError, serve } from './cli/commands.js';
 import { createAgent, pushOnce, run, setUpAgent } from './cli/run.js';
 import { saveState } from './runtime/state-file.js';
 import type { CommandEnv } from './cli/commands.js';
@@ -130,17 +130,17 @@ export async function main(argv: readonly string[]): Promise<number> {
           once(engine, { output: str(flags, 'output') ?? '-', statePath }, env);
           return 0;
         }
-        const collector = onceCollector(engine, statePath, env);
+        const collector = restoreOrPrime(engine, statePath, env);
         const agent = createAgent(collector, setup, env);
         const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env);
         const output = str(flags, 'output');
         if (output === '-') env.stdout(agent.exposition());
         else if (output !== undefined) writeFileSync(output, agent.exposition());
-        if (statePath !== undefined) saveState(statePath, collector.snapshot(), env.nowMs());
+        if (statePath !== undefined) saveState(statePath, collector.snapshot(), env.nowMs(), engineFingerprint(engine));
         return delivered ? 0 : 1;
       }
       case 'run':
-        return await run(engine, { shutdownTimeoutMs: 10_000 }, env);
+        return await run(engine, () => resolveEngine(flags), env);
       case 'check': {
         const setup = setUpAgent(engine, env);
         check(engine, env);

@@ -18,6 +18,9 @@ export interface AgentSections {
   readonly sinks: readonly SinkConfig[];
   /** host:port of the optional /metrics + /healthz listener; undefined = none. */
   readonly listen: string | undefined;
+  /** Tracker state file; undefined = the default under the state directory; '' = none. */
+  readonly stateFile: string | undefined;
+  readonly shutdown: { readonly timeoutMs: number; readonly staleMarkers: boolean };
 }
 
 const scheduleSchema = z
@@ -41,6 +44,14 @@ const sectionsSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     sinks: sinksConfigSchema.default([]),
     listen: z.string().min(1).optional(),
+    state_file: z.string().optional(),
+    shutdown: z
+      .object({
+        timeout: z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 10s' }).default('10s'),
+        stale_markers: z.boolean().default(true),
+      })
+      .strict()
+      .default({ timeout: '10s', stale_markers: true }),
   })
   .strip();
 
@@ -59,5 +70,13 @@ export function parseAgentSections(text: string, file: string): Result<AgentSect
   const s = parsed.data;
   const schedule: ScheduleSpec =
     'interval' in s.schedule ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval) } : { kind: 'cron', expression: s.schedule.cron };
-  return ok({ schedule, labels: s.labels, sinks: s.sinks, listen: s.listen });
+  const timeout = parseDurationMs(s.shutdown.timeout);
+  return ok({
+    schedule,
+    labels: s.labels,
+    sinks: s.sinks,
+    listen: s.listen,
+    stateFile: s.state_file,
+    shutdown: { timeoutMs: timeout.ok ? timeout.value : 10_000, staleMarkers: s.shutdown.stale_markers },
+  });
 }

@@ -26,7 +26,7 @@ export interface AgentOptions {
  * and keeps its own bounded queue).
  */
 export class Agent {
-  readonly #o: AgentOptions;
+  #o: AgentOptions;
   readonly #inflight = new Set<Promise<SendReport>>();
   #cycles = 0;
   #skipped = 0;
@@ -36,6 +36,18 @@ export class Agent {
 
   constructor(o: AgentOptions) {
     this.#o = o;
+  }
+
+  /**
+   * Takes a reloaded configuration from the next cycle on. Pushes in flight finish with what they had;
+   * counters of the agent itself continue.
+   */
+  reconfigure(change: Pick<AgentOptions, 'collector' | 'sinks' | 'staticLabels' | 'sendBudgetMs'>): void {
+    this.#o = { ...this.#o, ...change };
+  }
+
+  get collector(): Collector {
+    return this.#o.collector;
   }
 
   get lastCycleTimestampMs(): number | undefined {

@@ -10,7 +10,7 @@ import type { Logger } from '../runtime/logger.js';
 import { loadState, saveState } from '../runtime/state-file.js';
 import { describeError } from '../runtime/result.js';
 import type { EngineSettings } from './engine.js';
-import { UsageError } from './engine.js';
+import { engineFingerprint, UsageError } from './engine.js';
 import { VERSION } from '../version.js';
 
 /** The world a command runs in; main.ts builds the real one, tests may build another. */
@@ -114,26 +114,32 @@ export interface OnceOptions {
  * scrape of `serve`). With `--state`: continue the saved tracker, so successive runs continue the counters.
  */
 export function once(engine: EngineSettings, opts: OnceOptions, env: CommandEnv): string {
-  const collector = onceCollector(engine, opts.statePath, env);
+  const collector = restoreOrPrime(engine, opts.statePath, env);
   const report = collector.cycle(env.nowMs());
   if (report.error !== undefined) env.logger.error({ err: report.error }, 'error reading procs');
   const text = renderExposition(report.families);
   if (opts.output === '-') env.stdout(text);
   else writeFileSync(opts.output, text);
-  if (opts.statePath !== undefined) saveState(opts.statePath, collector.snapshot(), env.nowMs());
+  if (opts.statePath !== undefined) saveState(opts.statePath, collector.snapshot(), env.nowMs(), engineFingerprint(engine));
   return text;
 }
 
-/** A collector that continues the saved state, or a fresh one that has run its startup cycle. */
-export function onceCollector(engine: EngineSettings, statePath: string | undefined, env: CommandEnv): Collector {
+/** A collector that continues the saved state when there is one, or a fresh primed one. */
+export function restoreOrPrime(engine: EngineSettings, statePath: string | undefined, env: CommandEnv): Collector {
   const collector = createCollector(engine, openSource(engine));
   if (statePath !== undefined) {
     const state = loadState(statePath);
-    if (state.kind === 'ok') {
+    if (state.kind === 'missing') {
+      env.logger.info({ path: statePath }, 'no state file yet; starting fresh');
+    } else if (state.kind === 'corrupt') {
+      env.logger.warn({ path: statePath, err: state.error }, 'state file unusable; starting fresh');
+    } else if (state.fingerprint !== engineFingerprint(engine)) {
+      env.logger.warn({ path: statePath }, 'state file was written with other rules or options; starting fresh');
+    } else {
       collector.restore(state.snapshot);
+      env.logger.info({ path: statePath, savedAt: new Date(state.savedAtMs).toISOString() }, 'tracker state restored: counters continue');
       return collector;
     }
-    if (state.kind === 'corrupt') env.logger.warn({ path: statePath, err: state.error }, 'state file unusable; starting fresh');
   }
   collector.prime(env.nowMs());
   return collector;

@@ -92,3 +92,17 @@ export function resolveEngine(flags: ParsedFlags): EngineSettings {
     config,
   };
 }
+
+/** Identifies what counters are computed with: a saved state is continued only under the same rules and options. */
+export function engineFingerprint(e: EngineSettings): string {
+  return JSON.stringify({
+    procfs: e.procfs,
+    children: e.children,
+    threads: e.threads,
+    gatherSmaps: e.gatherSmaps,
+    recheck: e.recheck,
+    recheckTimeLimitMs: e.recheckTimeLimitMs,
+    removeEmptyGroups: e.removeEmptyGroups,
+    rules: e.config?.raw['process_names'] ?? e.namingSource,
+  });
+}

@@ -5,18 +5,19 @@ import { Agent } from '../agent/agent.js';
 import type { AgentSections } from '../agent/agent-config.js';
 import { parseAgentSections } from '../agent/agent-config.js';
 import { resolveStaticLabels } from '../agent/labels.js';
-import { Scheduler } from '../agent/schedule.js';
 import { formatConfigIssue } from '../config/process-names.js';
 import { createSink } from '../push/create-sink.js';
 import { createNodeSinkDeps } from '../push/node-deps.js';
 import type { Sink } from '../push/types.js';
-import { redactUrl } from '../push/redact.js';
-import { describeError } from '../runtime/result.js';
+import { describeError, errnoCode } from '../runtime/result.js';
+import { readFileSync } from 'node:fs';
+import type { SinkConfig } from '../push/sink-config.js';
 import type { Label } from '../series/types.js';
 import type { Collector } from '../tracker/collector.js';
 import { VERSION } from '../version.js';
 import type { CommandEnv } from './commands.js';
-import { createCollector, openSource, parseListenAddress, RuntimeError } from './commands.js';
+import { parseListenAddress, restoreOrPrime, RuntimeError } from './commands.js';
+import { Daemon, resolveStatePath } from './daemon.js';
 import type { EngineSettings } from './engine.js';
 import { UsageError } from './engine.js';
 
@@ -29,7 +30,14 @@ export interface AgentSetup {
 /** Validates the push sections, resolves the static labels and builds the sinks (config errors → UsageError). */
 export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup {
   const config = engine.config;
-  let sections: AgentSections = { schedule: { kind: 'interval', intervalMs: 15_000 }, labels: {}, sinks: [], listen: undefined };
+  let sections: AgentSections = {
+    schedule: { kind: 'interval', intervalMs: 15_000 },
+    labels: {},
+    sinks: [],
+    listen: undefined,
+    stateFile: undefined,
+    shutdown: { timeoutMs: 10_000, staleMarkers: true },
+  };
   if (config !== undefined) {
     const parsed = parseAgentSections(config.text, config.file);
     if (!parsed.ok) throw new UsageError(parsed.error.map(formatConfigIssue).join('\n'));
@@ -37,6 +45,8 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
   }
   const labels = resolveStaticLabels(sections.labels, { env: process.env, hostname: hostname(), interfaces: networkInterfaces() });
   if (!labels.ok) throw new UsageError(labels.error.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
+  const unreadable = sections.sinks.flatMap((sc, i) => secretFileProblems(sc, i));
+  if (unreadable.length > 0) throw new UsageError(unreadable.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
   const deps = createNodeSinkDeps({ logger: env.logger, version: VERSION });
   const sinks: Sink[] = [];
   for (const sc of sections.sinks) {
@@ -45,6 +55,20 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
     sinks.push(sink.value);
   }
   return { sections, labels: labels.value, sinks };
+}
+
+/** password_file / bearer_token_file must be readable at startup (they are read again at every request). */
+function secretFileProblems(sc: SinkConfig, index: number): string[] {
+  const auth = sc.auth;
+  const file = auth.kind === 'basic' ? auth.password : auth.kind === 'bearer' ? auth.token : undefined;
+  if (file === undefined || !('file' in file)) return [];
+  const field = auth.kind === 'basic' ? 'basic_auth.password_file' : 'bearer_token_file';
+  try {
+    readFileSync(file.file);
+    return [];
+  } catch (e) {
+    return [`sinks[${index}].${field}: cannot read ${file.file}: ${errnoCode(e) ?? describeError(e)}`];
+  }
 }
 
 export function createAgent(collector: Collector, setup: AgentSetup, env: CommandEnv): Agent {
@@ -87,34 +111,32 @@ function startListener(address: string, agent: Agent, healthyWithinMs: number, e
 }
 
 /**
- * `procpush run`: the daemon. Startup cycle, then one cycle per schedule tick pushed to every sink;
- * optional local listener; SIGTERM/SIGINT stop gracefully (finish the cycle, flush within the deadline,
- * stale markers, exit 0); a second signal exits at once.
+ * `procpush run`: the daemon. Startup cycle (or the saved state), then one cycle per schedule tick pushed
+ * to every sink; optional local listener; SIGHUP reloads the config; SIGTERM/SIGINT stop gracefully
+ * (finish the cycle, flush within the deadline, stale markers, save state, exit 0); a second signal exits at once.
  */
-export async function run(engine: EngineSettings, opts: { shutdownTimeoutMs: number }, env: CommandEnv): Promise<number> {
+export async function run(engine: EngineSettings, rebuildEngine: () => EngineSettings, env: CommandEnv): Promise<number> {
   const setup = setUpAgent(engine, env);
-  const source = openSource(engine);
-  const collector = createCollector(engine, source);
-  collector.prime(env.nowMs());
+  const statePath = resolveStatePath(setup.sections.stateFile, process.env);
+  const collector = restoreOrPrime(engine, statePath, env);
   const agent = createAgent(collector, setup, env);
-  const schedule = setup.sections.schedule;
-  const scheduler = new Scheduler(schedule, () => agent.cycle(), { onSkip: (at) => { agent.skipped(at); } });
-  const periodMs = schedule.kind === 'interval' ? schedule.intervalMs : 3_600_000;
-  const listener = setup.sections.listen === undefined ? undefined : await startListener(setup.sections.listen, agent, 3 * periodMs, env);
-  env.logger.info(
+  const sinkKeys = new Map(setup.sections.sinks.map((c, i) => [JSON.stringify(c), setup.sinks[i]] as const).filter((e): e is [string, Sink] => e[1] !== undefined));
+  const daemon = new Daemon(
     {
-      version: VERSION,
-      config: engine.config?.file,
-      procfs: engine.procfs,
-      groups: engine.namer.rules.length,
-      schedule: schedule.kind === 'interval' ? `every ${schedule.intervalMs / 1000}s` : `cron ${schedule.expression}`,
-      labels: Object.fromEntries(setup.labels.map((l) => [l.name, l.value])),
-      sinks: setup.sinks.map((s) => ({ name: s.name, type: s.type, url: redactUrl(s.target) })),
-      listen: setup.sections.listen,
+      engine,
+      setup,
+      agent,
+      statePath,
+      startListener: (address, healthyWithinMs) => startListener(address, agent, healthyWithinMs, env),
+      rebuild: () => {
+        const e = rebuildEngine();
+        return { engine: e, setup: setUpAgent(e, env) };
+      },
     },
-    'procpush started',
+    sinkKeys,
+    env,
   );
-  scheduler.start();
+  await daemon.start();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -126,18 +148,25 @@ export async function run(engine: EngineSettings, opts: { shutdownTimeoutMs: num
       }
       stopping = true;
       env.logger.info({ signal }, 'shutting down');
-      const deadline = env.nowMs() + opts.shutdownTimeoutMs;
-      void (async () => {
-        await scheduler.stop();
-        const clean = await agent.shutdown(deadline, true);
-        listener?.close();
-        listener?.closeAllConnections();
+      void daemon.stop().then((clean) => {
         env.logger.info({ clean }, 'stopped');
         resolve(0);
-      })();
+      });
     };
-    process.on('SIGTERM', () => { stop('SIGTERM'); });
-    process.on('SIGINT', () => { stop('SIGINT'); });
+    let reloading = Promise.resolve();
+    process.on('SIGTERM', () => {
+      stop('SIGTERM');
+    });
+    process.on('SIGINT', () => {
+      stop('SIGINT');
+    });
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      env.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+      reloading = reloading.then(async () => {
+        await daemon.reload();
+      });
+    });
   });
 }
 

@@ -5,12 +5,14 @@ import { describeError, errnoCode } from './result.js';
 
 export type StateLoad =
   | { readonly kind: 'missing' }
-  | { readonly kind: 'ok'; readonly snapshot: CollectorSnapshot; readonly savedAtMs: number }
+  | { readonly kind: 'ok'; readonly snapshot: CollectorSnapshot; readonly savedAtMs: number; readonly fingerprint: string }
   | { readonly kind: 'corrupt'; readonly error: string };
 
 interface StateFile {
   readonly format: 'procpush-state';
   readonly savedAtMs: number;
+  /** What the counters were computed with (rules and collection options); a state of other rules is not continued. */
+  readonly fingerprint: string;
   readonly collector: CollectorSnapshot;
 }
 
@@ -18,6 +20,7 @@ function isStateFile(v: unknown): v is StateFile {
   if (typeof v !== 'object' || v === null) return false;
   if (!('format' in v) || v.format !== 'procpush-state') return false;
   if (!('savedAtMs' in v) || typeof v.savedAtMs !== 'number') return false;
+  if (!('fingerprint' in v) || typeof v.fingerprint !== 'string') return false;
   if (!('collector' in v) || typeof v.collector !== 'object' || v.collector === null) return false;
   const c = v.collector;
   if (!('version' in c) || c.version !== 1 || !('grouper' in c) || !('counters' in c)) return false;
@@ -41,13 +44,13 @@ export function loadState(path: string): StateLoad {
     return { kind: 'corrupt', error: `not JSON: ${describeError(e)}` };
   }
   if (!isStateFile(data)) return { kind: 'corrupt', error: 'not a procpush state file (format or version mismatch)' };
-  return { kind: 'ok', snapshot: data.collector, savedAtMs: data.savedAtMs };
+  return { kind: 'ok', snapshot: data.collector, savedAtMs: data.savedAtMs, fingerprint: data.fingerprint };
 }
 
 /** Writes the state atomically: a temporary file in the same directory, then rename. */
-export function saveState(path: string, snapshot: CollectorSnapshot, nowMs: number): void {
+export function saveState(path: string, snapshot: CollectorSnapshot, nowMs: number, fingerprint: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const body: StateFile = { format: 'procpush-state', savedAtMs: nowMs, collector: snapshot };
+  const body: StateFile = { format: 'procpush-state', savedAtMs: nowMs, fingerprint, collector: snapshot };
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(body));
   renameSync(tmp, path);

@@ -61,7 +61,7 @@ function writeConfig(name: string, sinks: string, node: string): string {
   const path = join(work, `${name}.yaml`);
   writeFileSync(
     path,
-    `process_names:\n  - name: "{{.Comm}}"\n    cmdline: ['.+']\nschedule: { interval: 1s }\nlabels: { node: ${node}, ip: 192.0.2.10, team: infra }\nsinks:\n${sinks}`,
+    `process_names:\n  - name: "{{.Comm}}"\n    cmdline: ['.+']\nschedule: { interval: 1s }\nstate_file: ""\nlabels: { node: ${node}, ip: 192.0.2.10, team: infra }\nsinks:\n${sinks}`,
   );
   return path;
 }

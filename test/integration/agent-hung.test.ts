@@ -44,7 +44,7 @@ it('keeps sampling on schedule while a receiver hangs, and stops cleanly', async
   const cfg = join(work, 'cfg.yaml');
   writeFileSync(
     cfg,
-    `process_names:\n  - name: "{{.Comm}}"\n    comm: [svc]\nschedule: { cron: "* * * * * *" }\nlisten: 127.0.0.1:${port}\n` +
+    `process_names:\n  - name: "{{.Comm}}"\n    comm: [svc]\nschedule: { cron: "* * * * * *" }\nlisten: 127.0.0.1:${port}\nstate_file: ""\n` +
       `sinks:\n  - type: remote_write\n    name: hung\n    url: http://127.0.0.1:${addr.port}/api/v1/write\n    timeout: 700ms\n    send_deadline: 800ms\n    retry: { max_retries: 0 }\n`,
   );
   const child = spawn(process.execPath, [CLI, 'run', '--config.path', cfg, '--procfs', root], { stdio: ['ignore', 'ignore', 'pipe'] });
