@@ -24,15 +24,18 @@ export interface AgentSections {
 }
 
 const scheduleSchema = z
-  .union([
-    z.object({ interval: z.string() }).strict(),
-    z.object({ cron: z.string() }).strict(),
-  ])
+  .object({ interval: z.string().optional(), cron: z.string().optional() })
+  .strict()
   .superRefine((s, ctx) => {
-    if ('interval' in s) {
+    if ((s.interval === undefined) === (s.cron === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of interval and cron' });
+      return;
+    }
+    if (s.interval !== undefined) {
       const ms = parseDurationMs(s.interval);
       if (!ms.ok || ms.value < 1000) ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1s, such as 15s or 1m', path: ['interval'] });
-    } else {
+    }
+    if (s.cron !== undefined) {
       const problem = validateCron(s.cron);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}`, path: ['cron'] });
     }
@@ -69,7 +72,7 @@ export function parseAgentSections(text: string, file: string): Result<AgentSect
   if (!parsed.success) return err(zodIssues(parsed.error, doc, lineCounter, file, []));
   const s = parsed.data;
   const schedule: ScheduleSpec =
-    'interval' in s.schedule ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval) } : { kind: 'cron', expression: s.schedule.cron };
+    s.schedule.cron === undefined ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval ?? '15s') } : { kind: 'cron', expression: s.schedule.cron };
   const timeout = parseDurationMs(s.shutdown.timeout);
   return ok({
     schedule,

@@ -6,6 +6,7 @@ import type { AgentSections } from '../agent/agent-config.js';
 import { parseAgentSections } from '../agent/agent-config.js';
 import { resolveStaticLabels } from '../agent/labels.js';
 import { formatConfigIssue } from '../config/process-names.js';
+import { issueAt } from '../config/agent-config.js';
 import { createSink } from '../push/create-sink.js';
 import { createNodeSinkDeps } from '../push/node-deps.js';
 import type { Sink } from '../push/types.js';
@@ -46,7 +47,9 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
   const labels = resolveStaticLabels(sections.labels, { env: process.env, hostname: hostname(), interfaces: networkInterfaces() });
   if (!labels.ok) throw new UsageError(labels.error.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
   const unreadable = sections.sinks.flatMap((sc, i) => secretFileProblems(sc, i));
-  if (unreadable.length > 0) throw new UsageError(unreadable.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
+  if (unreadable.length > 0 && config !== undefined) {
+    throw new UsageError(unreadable.map((p) => formatConfigIssue(issueAt(config.text, config.file, p.path, p.message))).join('\n'));
+  }
   const deps = createNodeSinkDeps({ logger: env.logger, version: VERSION });
   const sinks: Sink[] = [];
   for (const sc of sections.sinks) {
@@ -58,16 +61,16 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
 }
 
 /** password_file / bearer_token_file must be readable at startup (they are read again at every request). */
-function secretFileProblems(sc: SinkConfig, index: number): string[] {
+function secretFileProblems(sc: SinkConfig, index: number): { path: (string | number)[]; message: string }[] {
   const auth = sc.auth;
   const file = auth.kind === 'basic' ? auth.password : auth.kind === 'bearer' ? auth.token : undefined;
   if (file === undefined || !('file' in file)) return [];
-  const field = auth.kind === 'basic' ? 'basic_auth.password_file' : 'bearer_token_file';
+  const path = auth.kind === 'basic' ? ['sinks', index, 'basic_auth', 'password_file'] : ['sinks', index, 'bearer_token_file'];
   try {
     readFileSync(file.file);
     return [];
   } catch (e) {
-    return [`sinks[${index}].${field}: cannot read ${file.file}: ${errnoCode(e) ?? describeError(e)}`];
+    return [{ path, message: `cannot read ${file.file}: ${errnoCode(e) ?? describeError(e)}` }];
   }
 }
 

@@ -114,6 +114,14 @@ export function zodIssues(
   });
 }
 
+/** An issue about the field at `path` of a config text, located at its line and column. */
+export function issueAt(text: string, file: string, path: readonly (string | number)[], message: string): ConfigIssue {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const pos = locate(doc, lineCounter, path);
+  return { file, line: pos.line, column: pos.col, field: formatPath(path), message };
+}
+
 function locate(doc: Document.Parsed, lineCounter: LineCounter, path: readonly (string | number)[]): { line: number; col: number } {
   for (let n = path.length; n >= 0; n--) {
     const sub = path.slice(0, n);

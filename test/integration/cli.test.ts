@@ -51,6 +51,30 @@ describe('procpush CLI', () => {
     assert.equal(r.stderr, `procpush check: ${cfg}:2:11: process_names[0].name: bad name template "{{.Comm": template: cmdname:1: unclosed action\n`);
   });
 
+  it('names file, line, column and field for every kind of config error, and exits 2 at startup', () => {
+    const cases: [string, string, string][] = [
+      ['bad YAML', 'process_names: [ a\n', ':2:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+      ['unknown key', 'process_names: []\nbogus: 1\n', ':2:1: bogus: unknown key "bogus"'],
+      ['wrong type', 'process_names: []\nchildren: "yes"\n', ':2:1: children: Invalid input: expected boolean, received string'],
+      ['wrong type in a list', 'process_names:\n  - comm: bash\n', ':2:11: process_names[0].comm: expected a list of strings, got a string'],
+      ['bad regex', 'process_names:\n  - cmdline: ["(x"]\n', ':2:15: process_names[0].cmdline[0]: bad cmdline regex "(x": error parsing regexp: missing closing ): `(x`'],
+      ['bad template', 'process_names:\n  - name: "{{.Comm"\n    comm: [a]\n', ':2:11: process_names[0].name: bad name template "{{.Comm": template: cmdname:1: unclosed action'],
+      ['bad schedule', 'process_names: []\nschedule: { interval: 10 }\n', ':2:13: schedule.interval: Invalid input: expected string, received number'],
+      [
+        'unreadable password file',
+        'process_names: []\nsinks:\n  - type: remote_write\n    url: http://127.0.0.1:9/w\n    basic_auth: { username: u, password_file: /nonexistent/pw }\n',
+        ':5:32: sinks[0].basic_auth.password_file: cannot read /nonexistent/pw: ENOENT',
+      ],
+    ];
+    for (const [what, text, message] of cases) {
+      const cfg = join(work, 'err.yaml');
+      writeFileSync(cfg, text);
+      const r = cli('run', '--config.path', cfg);
+      assert.equal(r.status, 2, what);
+      assert.equal(r.stderr, `procpush run: ${cfg}${message}\n`, what);
+    }
+  });
+
   it('exits 2 on an unknown flag and on --config.path with --procnames', () => {
     assert.equal(cli('serve', '--nope').status, 2);
     const r = cli('once', '--config.path', 'config/procpush.yaml', '--procnames', 'bash');
