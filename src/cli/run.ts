@@ -8,6 +8,7 @@ import { resolveStaticLabels } from '../agent/labels.js';
 import { formatConfigIssue } from '../config/process-names.js';
 import { issueAt } from '../config/agent-config.js';
 import { createSink } from '../push/create-sink.js';
+import { withOnceQueueDir } from '../push/sink-config.js';
 import { createNodeSinkDeps } from '../push/node-deps.js';
 import type { Sink } from '../push/types.js';
 import { describeError, errnoCode } from '../runtime/result.js';
@@ -28,8 +29,12 @@ export interface AgentSetup {
   readonly sinks: readonly Sink[];
 }
 
-/** Validates the push sections, resolves the static labels and builds the sinks (config errors → UsageError). */
-export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup {
+/**
+ * Validates the push sections, resolves the static labels and builds the sinks (config errors → UsageError).
+ * `onceStatePath` (one-shot runs: the `--state` file): remote-write sinks without `queue.dir` queue on disk
+ * in `<state>.queue/<sink>`, so a push that fails is sent first by the next run.
+ */
+export function setUpAgent(engine: EngineSettings, env: CommandEnv, options: { readonly onceStatePath?: string | undefined } = {}): AgentSetup {
   const config = engine.config;
   let sections: AgentSections = {
     schedule: { kind: 'interval', intervalMs: 15_000 },
@@ -53,7 +58,7 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv): AgentSetup 
   const deps = createNodeSinkDeps({ logger: env.logger, version: VERSION });
   const sinks: Sink[] = [];
   for (const sc of sections.sinks) {
-    const sink = createSink(sc, deps);
+    const sink = createSink(options.onceStatePath === undefined ? sc : withOnceQueueDir(sc, options.onceStatePath), deps);
     if (!sink.ok) throw new UsageError(sink.error);
     sinks.push(sink.value);
   }

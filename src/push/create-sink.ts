@@ -38,6 +38,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Result<Sink, str
     case 'remote_write': {
       const wire = loadRemoteWriteWire(deps.protoDir);
       if (!wire.ok) return err(`${where}: ${wire.error}`);
+      if (config.queue.dir !== undefined && deps.queueFs === undefined) return err(`${where}: queue.dir is set but no file access was provided`);
       return ok(
         createRemoteWriteSink(
           {
@@ -47,7 +48,12 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Result<Sink, str
             sendMetadata: config.sendMetadata,
             queue: config.queue,
           },
-          { ...runtime, wire: wire.value, transport: deps.createTransport(tls.value) },
+          {
+            ...runtime,
+            wire: wire.value,
+            transport: deps.createTransport(tls.value),
+            ...(deps.queueFs !== undefined ? { queueFs: deps.queueFs } : {}),
+          },
         ),
       );
     }

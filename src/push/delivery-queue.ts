@@ -3,13 +3,20 @@
  * order (a batch is never overtaken, so the samples of a series always arrive in timestamp order), with
  * retries, backoff, Retry-After, an overall deadline and the per-sink counters. One instance per sink;
  * callers serialise `drain` calls.
+ *
+ * Storage is the batches' business: a batch may live on disk (`prepare` reads it back, `settle` deletes
+ * it, `durable` says it survives a restart); the queue only tells it when it is about to be sent and
+ * when it is gone for good. Bounds: `maxBatches`, `maxBytes` (oldest dropped first, never the batch in
+ * flight, always keeping the newest) and `maxAgeMs` (batches whose oldest sample is older are dropped,
+ * checked at every enqueue and before every attempt). Everything dropped is counted in
+ * `samplesDroppedTotal`.
  */
 
 import type { PushClock, Sleep } from './deps.js';
 import type { HttpMethod, HttpResult, HttpTransport } from './http/http-types.js';
 import { classifyHttpResult, retryDelayMs, type Protocol } from './http/retry-policy.js';
 import { redactSecrets, redactUrl, truncateForLog } from './redact.js';
-import type { Result } from '../runtime/result.js';
+import { describeError, type Result } from '../runtime/result.js';
 import type { PushLogger, SinkStats } from './types.js';
 
 export interface Batch {
@@ -25,6 +32,17 @@ export interface Batch {
   body(): Uint8Array | undefined;
   /** On 413: two halves, or undefined when it cannot be split further. */
   split?(): readonly [Batch, Batch] | undefined;
+  /** Oldest sample in the batch (ms since the epoch), for `maxAgeMs`; undefined: never too old. */
+  readonly timestampMs?: number;
+  /**
+   * Called before each attempt (e.g. reads the batch back from disk). An error drops the batch: it is
+   * logged and counted in `samplesDroppedTotal`.
+   */
+  prepare?(): Result<void, string>;
+  /** Called once when the batch leaves the queue for good: delivered, rejected, evicted, expired or superseded. */
+  settle?(): void;
+  /** Whether the batch survives a restart (it is on disk). Default false. */
+  durable?(): boolean;
 }
 
 export interface RetryOptions {
@@ -38,6 +56,17 @@ export interface RetryOptions {
 export interface QueueLimits {
   readonly maxBatches: number;
   readonly maxBytes: number;
+  /** Batches whose oldest sample is older than this are dropped; Infinity: no limit. */
+  readonly maxAgeMs: number;
+}
+
+/** What `release` did with the batches still queued at shutdown. */
+export interface ReleaseReport {
+  /** Samples left on disk for the next start. */
+  readonly keptSamples: number;
+  readonly keptBatches: number;
+  /** Samples of memory-only batches, lost (and counted as dropped). */
+  readonly droppedSamples: number;
 }
 
 export interface DeliveryOptions {
@@ -128,22 +157,45 @@ export class DeliveryQueue {
     this.#stats.samplesDroppedTotal += samples;
   }
 
+  /** The queued batches, oldest first. */
+  batches(): Batch[] {
+    return this.#entries.map((e) => e.batch);
+  }
+
   /**
-   * Appends batches; when the queue is over its limits the oldest batches are evicted (at least the
-   * newest one is always kept). Returns the number of samples evicted.
+   * Appends batches; then drops what is too old, and the oldest batches while the queue is over its
+   * size limits (at least the newest one is always kept). Returns the number of samples dropped.
    */
   enqueue(batches: readonly Batch[]): number {
     for (const batch of batches) {
       this.#entries.push({ batch, attempts: 0, mayHaveReached: false });
       this.#queuedBytes += batch.bytes;
     }
+    return this.#enforceBounds();
+  }
+
+  /**
+   * Puts batches kept from an earlier run (loaded from disk) in front of everything queued, as they are
+   * older. They count as possibly sent already: the run that wrote them may have delivered them just
+   * before it died, so a 400 "out of order" for them means "already written". Call it between drains.
+   * Returns the number of samples dropped by the bounds.
+   */
+  restore(batches: readonly Batch[]): number {
+    const at = this.#entries[0] !== undefined && this.#entries[0] === this.#inFlight ? 1 : 0;
+    this.#entries.splice(at, 0, ...batches.map((batch) => ({ batch, attempts: 0, mayHaveReached: true })));
+    for (const b of batches) this.#queuedBytes += b.bytes;
+    return this.#enforceBounds();
+  }
+
+  #enforceBounds(): number {
+    let dropped = this.#expire();
     let evicted = 0;
     const { maxBatches, maxBytes } = this.#options.queue;
     while (this.#entries.length > 1 && (this.#entries.length > maxBatches || this.#queuedBytes > maxBytes)) {
       // The oldest batch not being sent right now (a request in flight finishes first).
       const victim = this.#entries[0] === this.#inFlight ? this.#entries[1] : this.#entries[0];
       if (victim === undefined || victim === this.#entries[this.#entries.length - 1]) break;
-      this.#remove(victim);
+      this.#finish(victim);
       evicted += victim.batch.samples;
     }
     if (evicted > 0) {
@@ -152,8 +204,34 @@ export class DeliveryQueue {
         { sink: this.#options.sinkName, droppedSamples: evicted, queueBatches: this.#entries.length },
         'push queue full: oldest batches dropped',
       );
+      dropped += evicted;
     }
-    return evicted;
+    return dropped;
+  }
+
+  /** Drops the batches older than `maxAgeMs` (oldest first; never the one in flight). Returns the samples dropped. */
+  #expire(): number {
+    const { maxAgeMs } = this.#options.queue;
+    if (!Number.isFinite(maxAgeMs)) return 0;
+    const cutoff = this.#deps.clock.nowMs() - maxAgeMs;
+    let samples = 0;
+    let batches = 0;
+    for (const e of [...this.#entries]) {
+      if (e === this.#inFlight) continue;
+      const ts = e.batch.timestampMs;
+      if (ts === undefined || ts >= cutoff) break; // the queue is in time order: the rest is newer
+      this.#finish(e);
+      samples += e.batch.samples;
+      batches += 1;
+    }
+    if (batches > 0) {
+      this.#stats.samplesDroppedTotal += samples;
+      this.#deps.logger.warn(
+        { sink: this.#options.sinkName, droppedSamples: samples, droppedBatches: batches, maxAgeMs },
+        'push queue: batches older than queue.max_age dropped',
+      );
+    }
+    return samples;
   }
 
   /**
@@ -163,7 +241,7 @@ export class DeliveryQueue {
   replaceAll(batches: readonly Batch[]): void {
     for (const e of [...this.#entries]) {
       if (e === this.#inFlight) continue;
-      this.#remove(e);
+      this.#finish(e);
       this.#stats.batchesSupersededTotal += 1;
     }
     this.enqueue(batches);
@@ -172,11 +250,34 @@ export class DeliveryQueue {
   /** Removes everything queued and counts it as dropped (shutdown). Returns the samples dropped. */
   dropAll(): number {
     let samples = 0;
-    for (const e of this.#entries) samples += e.batch.samples;
-    this.#entries.length = 0;
-    this.#queuedBytes = 0;
+    for (const e of [...this.#entries]) {
+      this.#finish(e);
+      samples += e.batch.samples;
+    }
     this.#stats.samplesDroppedTotal += samples;
     return samples;
+  }
+
+  /**
+   * Shutdown of a queue with durable batches: forgets everything queued; durable batches stay where
+   * they are (on disk) for the next start, memory-only ones are lost and counted as dropped.
+   */
+  release(): ReleaseReport {
+    let keptSamples = 0;
+    let keptBatches = 0;
+    let droppedSamples = 0;
+    for (const e of [...this.#entries]) {
+      if (e.batch.durable?.() === true) {
+        this.#remove(e);
+        keptSamples += e.batch.samples;
+        keptBatches += 1;
+      } else {
+        this.#finish(e);
+        droppedSamples += e.batch.samples;
+      }
+    }
+    this.#stats.samplesDroppedTotal += droppedSamples;
+    return { keptSamples, keptBatches, droppedSamples };
   }
 
   /**
@@ -199,6 +300,7 @@ export class DeliveryQueue {
 
     // Bounded: each pass removes a batch, counts a failure (at most maxRetries + 1), or returns.
     for (;;) {
+      dropped += this.#expire();
       const entry = this.#entries[0];
       if (entry === undefined) break;
       if (isAborted(options.signal)) {
@@ -216,6 +318,7 @@ export class DeliveryQueue {
           error ??= 'aborted';
           break;
         }
+        continue; // time passed: check the ages and the head again
       }
       const remainingMs = options.deadlineMs - clock.nowMs();
       if (remainingMs <= 0) {
@@ -230,9 +333,18 @@ export class DeliveryQueue {
         logger[level]({ sink: sinkName, err: error }, 'push not attempted: cannot build request headers');
         break;
       }
+      const batch = entry.batch;
+      const prepared = prepareBatch(batch);
+      if (!prepared.ok) {
+        this.#finish(entry);
+        this.#stats.samplesDroppedTotal += batch.samples;
+        dropped += batch.samples;
+        fatalError = this.#redact(prepared.error);
+        logger.error({ sink: sinkName, droppedSamples: batch.samples, err: fatalError }, 'queued batch unusable: dropped');
+        continue;
+      }
       entry.attempts += 1;
       const retryAttempt = entry.attempts - 1;
-      const batch = entry.batch;
       const body = batch.body();
       const allHeaders: Record<string, string> = { ...headers.value, ...batch.contentHeaders };
       if (retryAttempt > 0) allHeaders['Retry-Attempt'] = String(retryAttempt);
@@ -267,7 +379,7 @@ export class DeliveryQueue {
       switch (verdict.kind) {
         case 'ok':
         case 'already-written': {
-          this.#remove(entry);
+          this.#finish(entry);
           this.#stats.samplesSentTotal += batch.samples;
           this.#stats.lastSuccessTimestampMs = clock.nowMs();
           delivered += batch.samples;
@@ -282,7 +394,7 @@ export class DeliveryQueue {
           const halves = batch.split?.();
           const at = this.#entries.indexOf(entry);
           if (halves !== undefined && at >= 0) {
-            this.#remove(entry);
+            this.#remove(entry); // the halves take its place (and its storage)
             this.#entries.splice(at, 0, ...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
             for (const half of halves) this.#queuedBytes += half.bytes;
             logger.warn({ ...logFields, decision: 'split in two' }, `push rejected: ${verdict.reason}`);
@@ -344,7 +456,7 @@ export class DeliveryQueue {
   }
 
   #reject(entry: Entry, reason: string, logFields: Record<string, unknown>): number {
-    this.#remove(entry);
+    this.#finish(entry);
     const samples = entry.batch.samples;
     this.#stats.samplesFailedTotal += samples;
     const fields = { ...logFields, droppedSamples: samples, decision: 'drop, not retried' };
@@ -357,11 +469,18 @@ export class DeliveryQueue {
     return samples;
   }
 
-  #remove(entry: Entry): void {
+  /** Takes an entry out of the queue (its batch lives on elsewhere: split halves, kept on disk). */
+  #remove(entry: Entry): boolean {
     const at = this.#entries.indexOf(entry);
-    if (at < 0) return;
+    if (at < 0) return false;
     this.#entries.splice(at, 1);
     this.#queuedBytes -= entry.batch.bytes;
+    return true;
+  }
+
+  /** Takes an entry out of the queue for good and tells its batch (which frees its storage). */
+  #finish(entry: Entry): void {
+    if (this.#remove(entry)) entry.batch.settle?.();
   }
 
   #redact(text: string): string {
@@ -388,6 +507,15 @@ export class DeliveryQueue {
       fields['error'] = result.kind === 'network-error' ? this.#redact(result.message) : result.kind;
     }
     return fields;
+  }
+}
+
+function prepareBatch(batch: Batch): Result<void, string> {
+  if (batch.prepare === undefined) return { ok: true, value: undefined };
+  try {
+    return batch.prepare();
+  } catch (e) {
+    return { ok: false, error: describeError(e) };
   }
 }
 

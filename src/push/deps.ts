@@ -23,6 +23,30 @@ export interface ClosableTransport {
   close(): void;
 }
 
+/** Releases a directory lock taken with `QueueFs.tryLock`. */
+export type Unlock = () => void;
+
+/**
+ * The file operations of the durable remote-write queue (`queue.dir`), plus an in-process lock per
+ * directory so two sinks of one process (e.g. the old and the new one across a config reload) never
+ * share a queue directory at the same time. Synchronous: each call is one small file.
+ */
+export interface QueueFs {
+  /** Creates the directory (and its parents) if missing. */
+  mkdirp(dir: string): Result<void, string>;
+  /** File names in the directory (not paths). */
+  list(dir: string): Result<string[], string>;
+  read(path: string): Result<Uint8Array, string>;
+  /** Writes `data` to `path` atomically and durably: a temp file, fsync, rename, fsync of the directory. */
+  writeAtomic(path: string, data: Uint8Array): Result<void, string>;
+  /** Deletes a file; a missing file is not an error. */
+  remove(path: string): Result<void, string>;
+  /** Takes the lock of a directory for this process; undefined when another holder has it. */
+  tryLock(dir: string): Unlock | undefined;
+  /** Resolves when the directory's lock is free (it may be taken again before the caller gets it). */
+  whenUnlocked(dir: string): Promise<void>;
+}
+
 export interface SinkDeps {
   readonly logger: PushLogger;
   readonly clock: PushClock;
@@ -35,6 +59,8 @@ export interface SinkDeps {
   readonly readBinaryFile: ReadBinaryFile;
   /** Builds the sink's own transport. */
   readonly createTransport: (tls: TlsOptions | undefined) => ClosableTransport;
+  /** Files of the durable remote-write queue; required only by sinks with `queue.dir`. */
+  readonly queueFs?: QueueFs;
   /** procpush version for the User-Agent (`procpush/<version>`). */
   readonly version: string;
   /** Directory holding `prometheus/remote.proto`; default: found by walking up from this module. */

@@ -3,10 +3,11 @@
  * Meant to be called once from the composition root (main.ts); tests build their own deps.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
-import { describeError, err, ok, type Result } from '../runtime/result.js';
-import type { SinkDeps, Sleep } from './deps.js';
+import { describeError, err, errnoCode, ok, type Result } from '../runtime/result.js';
+import type { QueueFs, SinkDeps, Sleep, Unlock } from './deps.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { PushLogger } from './types.js';
 
@@ -35,6 +36,105 @@ function readBinary(path: string): Result<Buffer, string> {
   }
 }
 
+function attempt(f: () => void): Result<void, string> {
+  try {
+    f();
+    return ok(undefined);
+  } catch (e) {
+    return err(describeError(e));
+  }
+}
+
+/** Writes a whole buffer to a new file, fsyncs it, renames it into place and fsyncs the directory. */
+function writeAtomic(path: string, data: Uint8Array): Result<void, string> {
+  const tmp = `${path}.tmp`;
+  const r = attempt(() => {
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      let at = 0;
+      while (at < data.length) at += writeSync(fd, data, at, data.length - at);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  });
+  if (!r.ok) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was left behind, or the directory is gone: the load at the next start cleans up
+    }
+    return r;
+  }
+  // The rename is durable once the directory is synced. Some filesystems refuse fsync on a directory:
+  // the file itself is already on disk then, only its name could be lost by a power cut.
+  try {
+    const fd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // see above
+  }
+  return ok(undefined);
+}
+
+/**
+ * The real QueueFs. Directory locks live in this module, so every sink of the process shares them
+ * (a config reload builds new SinkDeps, yet must see the locks of the sinks it replaces).
+ */
+export function createNodeQueueFs(): QueueFs {
+  const locks = new Map<string, { readonly released: Promise<void>; readonly release: () => void }>();
+  return {
+    mkdirp: (dir) => attempt(() => mkdirSync(dir, { recursive: true, mode: 0o700 })),
+    list: (dir) => {
+      try {
+        return ok(readdirSync(dir));
+      } catch (e) {
+        return err(describeError(e));
+      }
+    },
+    read: (path) => {
+      try {
+        return ok(readFileSync(path));
+      } catch (e) {
+        return err(describeError(e));
+      }
+    },
+    writeAtomic,
+    remove: (path) => {
+      try {
+        unlinkSync(path);
+        return ok(undefined);
+      } catch (e) {
+        return errnoCode(e) === 'ENOENT' ? ok(undefined) : err(describeError(e));
+      }
+    },
+    tryLock: (dir): Unlock | undefined => {
+      const key = resolve(dir);
+      if (locks.has(key)) return undefined;
+      let release = (): void => undefined;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      const entry = { released, release };
+      locks.set(key, entry);
+      return () => {
+        if (locks.get(key) !== entry) return;
+        locks.delete(key);
+        entry.release();
+      };
+    },
+    whenUnlocked: (dir) => locks.get(resolve(dir))?.released ?? Promise.resolve(),
+  };
+}
+
+/** One per process: see createNodeQueueFs. */
+export const nodeQueueFs: QueueFs = createNodeQueueFs();
+
 export function createNodeSinkDeps(input: {
   readonly logger: PushLogger;
   readonly version: string;
@@ -47,6 +147,7 @@ export function createNodeSinkDeps(input: {
     sleep: nodeSleep,
     random: Math.random,
     readBinaryFile: readBinary,
+    queueFs: nodeQueueFs,
     readTextFile: (path) => {
       const r = readBinary(path);
       return r.ok ? ok(r.value.toString('utf8')) : r;

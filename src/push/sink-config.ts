@@ -4,11 +4,15 @@
  * Knows nothing of files: secrets and TLS files are only named here.
  */
 
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
 import { z } from 'zod';
 
 import type { Label } from '../series/types.js';
-import type { QueueLimits, RetryOptions } from './delivery-queue.js';
+import type { RetryOptions } from './delivery-queue.js';
 import { PUSHGATEWAY_RESERVED_HEADERS, REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig } from './http/auth.js';
+import type { RemoteWriteQueueOptions } from './remote-write/remote-write-sink.js';
 import { isValidUserLabelName } from './series-labels.js';
 import { parseByteSize, parseDurationMs } from './units.js';
 
@@ -81,10 +85,20 @@ const retry = z
   .refine((r) => r.min_backoff > 0 && r.min_backoff <= r.max_backoff, 'need 0 < min_backoff <= max_backoff');
 
 const queue = z.strictObject({
-  /** Batches kept while the receiver is unreachable; the oldest is dropped (and counted) beyond. Default 100. */
-  max_batches: z.number().int().min(1).max(100_000).default(100),
-  /** Uncompressed bytes kept in the queue. Default 64MiB. */
+  /**
+   * Directory of the durable queue: every batch is a file there until it is delivered, so an outage
+   * survives a restart or a kill -9. Unset: the queue is in memory. One directory per sink.
+   */
+  dir: z.string().min(1).optional(),
+  /** Batches kept while the receiver is unreachable; the oldest is dropped (and counted) beyond. Default 10000. */
+  max_batches: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Uncompressed bytes kept in the queue (memory or disk). Default 64MiB. */
   max_bytes: byteSize.prefault('64MiB'),
+  /**
+   * Batches whose samples are older than this are dropped (and counted). Default 1h: Prometheus rejects
+   * samples more than 1h behind its newest one as "out of bounds". 0: no limit.
+   */
+  max_age: durationMs.prefault('1h'),
 });
 
 /** Options every sink type has. */
@@ -179,7 +193,7 @@ export interface RemoteWriteSinkConfig extends CommonSinkConfig {
   readonly maxSamplesPerSend: number;
   readonly maxBytesPerSend: number;
   readonly sendMetadata: boolean;
-  readonly queue: QueueLimits;
+  readonly queue: RemoteWriteQueueOptions;
 }
 
 export interface PushgatewaySinkConfig extends CommonSinkConfig {
@@ -241,7 +255,12 @@ const remoteWrite = remoteWriteRaw.superRefine(checkCommon).transform(
     maxSamplesPerSend: raw.max_samples_per_send,
     maxBytesPerSend: raw.max_bytes_per_send,
     sendMetadata: raw.send_metadata,
-    queue: { maxBatches: raw.queue.max_batches, maxBytes: raw.queue.max_bytes },
+    queue: {
+      maxBatches: raw.queue.max_batches,
+      maxBytes: raw.queue.max_bytes,
+      maxAgeMs: raw.queue.max_age === 0 ? Number.POSITIVE_INFINITY : raw.queue.max_age,
+      ...(raw.queue.dir !== undefined ? { dir: raw.queue.dir } : {}),
+    },
   }),
 );
 
@@ -271,13 +290,37 @@ const pushgateway = pushgatewayRaw
 /** One `sinks:` entry. Input: the YAML shape; output: SinkConfig. */
 export const sinkConfigSchema = z.discriminatedUnion('type', [remoteWrite, pushgateway]);
 
-/** The `sinks:` list: names must be unique (they label the self-metrics). */
+/** The `sinks:` list: names must be unique (they label the self-metrics), and so must queue directories. */
 export const sinksConfigSchema = z.array(sinkConfigSchema).superRefine((sinks, ctx) => {
   const seen = new Set<string>();
+  const dirs = new Set<string>();
   sinks.forEach((s, i) => {
     if (seen.has(s.name)) ctx.addIssue({ code: 'custom', message: `sink name "${s.name}" is used twice; set name:`, path: [i, 'name'] });
     seen.add(s.name);
+    if (s.type !== 'remote_write' || s.queue.dir === undefined) return;
+    const dir = resolve(s.queue.dir);
+    if (dirs.has(dir)) ctx.addIssue({ code: 'custom', message: `queue directory ${s.queue.dir} is used by another sink; each sink needs its own`, path: [i, 'queue', 'dir'] });
+    dirs.add(dir);
   });
 });
 
 export type SinkConfigInput = z.input<typeof sinkConfigSchema>;
+
+/**
+ * The queue directory a one-shot run (`procpush once --state <file>`) gives a remote-write sink that
+ * has none: `<file>.queue/<sink name>`, so a push that fails is kept and sent first by the next run.
+ * The name is made a safe single path segment; when that changed it, a hash of the name keeps it unique.
+ */
+export function defaultQueueDir(statePath: string, sinkName: string): string {
+  let segment = sinkName.replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (segment !== sinkName || segment.startsWith('.')) {
+    segment = `${segment.replace(/^\./, '_')}-${createHash('sha256').update(sinkName).digest('hex').slice(0, 8)}`;
+  }
+  return join(`${statePath}.queue`, segment);
+}
+
+/** `config` with `queue.dir` defaulted for a one-shot run (see defaultQueueDir); other sinks unchanged. */
+export function withOnceQueueDir(config: SinkConfig, statePath: string): SinkConfig {
+  if (config.type !== 'remote_write' || config.queue.dir !== undefined) return config;
+  return { ...config, queue: { ...config.queue, dir: defaultQueueDir(statePath, config.name) } };
+}

@@ -172,7 +172,7 @@ class PushgatewaySink implements Sink {
         protocol: 'pushgateway',
         requestTimeoutMs: options.timeoutMs,
         retry: options.retry,
-        queue: { maxBatches: 1, maxBytes: Number.POSITIVE_INFINITY },
+        queue: { maxBatches: 1, maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: Number.POSITIVE_INFINITY },
         headers: () => this.#headers.headers(),
         secrets: () => this.#headers.secrets(),
       },

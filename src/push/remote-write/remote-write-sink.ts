@@ -1,9 +1,16 @@
 /**
  * Remote write 1.0 sink: encode the cycle, add stale markers for vanished series, batch, queue, and
  * deliver the queue in order through the shared DeliveryQueue. Knows nothing of /proc or scheduling.
+ *
+ * With `queue.dir` the queue is durable (disk-queue.ts): every batch is written to its own file when it
+ * is queued and deleted once it is done, so a restart (even `kill -9`) loses nothing queued, and the
+ * next start sends what the directory holds before anything new. The directory is taken lazily, at the
+ * first send: a sink that never sends (e.g. one a config reload builds and discards) never touches it.
+ * Batches on disk are held in memory only while they are being sent.
  */
 
-import type { ClosableTransport, PushClock, Sleep } from '../deps.js';
+import { ok, err, type Result } from '../../runtime/result.js';
+import type { ClosableTransport, PushClock, QueueFs, Sleep } from '../deps.js';
 import { DeliveryQueue, type Batch, type QueueLimits, type RetryOptions } from '../delivery-queue.js';
 import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
 import { redactUrl } from '../redact.js';
@@ -18,6 +25,7 @@ import {
   planBatches,
   type Chunk,
 } from './encode-write-request.js';
+import { QueueDir, type QueueFile } from './disk-queue.js';
 import type { RemoteWriteWire } from './proto-schema.js';
 import { StaleTracker, type TrackedSeries } from './stale-tracker.js';
 
@@ -27,6 +35,11 @@ export const REMOTE_WRITE_CONTENT_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'application/x-protobuf',
 };
 export const REMOTE_WRITE_VERSION = '0.1.0';
+
+export interface RemoteWriteQueueOptions extends QueueLimits {
+  /** Directory of the durable queue; undefined: the queue is in memory only. */
+  readonly dir?: string;
+}
 
 export interface RemoteWriteSinkOptions {
   readonly name: string;
@@ -41,7 +54,7 @@ export interface RemoteWriteSinkOptions {
   readonly maxBytesPerSend: number;
   readonly sendMetadata: boolean;
   readonly retry: RetryOptions;
-  readonly queue: QueueLimits;
+  readonly queue: RemoteWriteQueueOptions;
 }
 
 export interface RemoteWriteSinkDeps {
@@ -53,6 +66,8 @@ export interface RemoteWriteSinkDeps {
   readonly logger: PushLogger;
   readonly readTextFile: ReadTextFile;
   readonly version: string;
+  /** Required when `queue.dir` is set. */
+  readonly queueFs?: QueueFs;
 }
 
 /** What queuing one payload produced, for its report. */
@@ -62,9 +77,134 @@ interface Queued {
   readonly error?: string;
 }
 
+/** `queue.dir` needs `deps.queueFs` (create-sink.ts checks); without it the queue stays in memory. */
 export function createRemoteWriteSink(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps): Sink {
   return new RemoteWriteSink(options, deps);
 }
+
+/**
+ * One queued remote-write batch: its chunks in memory, a file of the durable queue, or both. A batch
+ * on disk keeps its chunks in memory only from `prepare` (just before an attempt) until `dropCache`.
+ */
+class RwBatch implements Batch {
+  readonly method = 'POST' as const;
+  readonly url: URL;
+  readonly contentHeaders = REMOTE_WRITE_CONTENT_HEADERS;
+  readonly samples: number;
+  readonly bytes: number;
+  /** Oldest sample. */
+  readonly timestampMs: number;
+  readonly maxTimestampMs: number;
+  /** A write to the queue directory was tried (it is not tried twice, so disk order stays queue order). */
+  persistTried = false;
+  #chunks: readonly Chunk[] | undefined;
+  #body: Uint8Array | undefined;
+  #file: QueueFile | undefined;
+  /** This batch's chunks within its file: all of them, or a part after a 413 split. */
+  #range: readonly [number, number] = [0, 0];
+
+  constructor(input: {
+    readonly url: URL;
+    readonly chunks: readonly Chunk[];
+    readonly minTimestampMs: number;
+    readonly maxTimestampMs: number;
+    readonly file?: { readonly file: QueueFile; readonly range: readonly [number, number] };
+    /** Keep the chunks in memory (false for a batch loaded from disk: read again when sent). */
+    readonly cache: boolean;
+  }) {
+    let samples = 0;
+    let bytes = 0;
+    for (const c of input.chunks) {
+      samples += c.samples;
+      bytes += c.bytes.length;
+    }
+    this.url = input.url;
+    this.samples = samples;
+    this.bytes = bytes;
+    this.timestampMs = input.minTimestampMs;
+    this.maxTimestampMs = input.maxTimestampMs;
+    if (input.cache) this.#chunks = input.chunks;
+    if (input.file !== undefined) {
+      this.#file = input.file.file;
+      this.#range = input.file.range;
+      this.persistTried = true;
+    }
+  }
+
+  durable(): boolean {
+    return this.#file !== undefined;
+  }
+
+  /** Writes the batch to the queue directory. On failure it stays in memory only (and is not written later). */
+  persist(dir: QueueDir): Result<void, string> {
+    this.persistTried = true;
+    const chunks = this.#chunks;
+    if (chunks === undefined || this.#file !== undefined) return ok(undefined);
+    const file = dir.append({ minTimestampMs: this.timestampMs, maxTimestampMs: this.maxTimestampMs, chunks });
+    if (!file.ok) return file;
+    this.#file = file.value;
+    this.#range = [0, chunks.length];
+    return ok(undefined);
+  }
+
+  prepare(): Result<void, string> {
+    if (this.#chunks !== undefined) return ok(undefined);
+    const file = this.#file;
+    if (file === undefined) return err('queued batch has lost its data'); // unreachable: a batch has chunks or a file
+    const record = file.read();
+    if (!record.ok) return err(`queue file ${file.path}: ${record.error.reason}`);
+    const chunks = record.value.chunks.slice(this.#range[0], this.#range[1]);
+    let samples = 0;
+    for (const c of chunks) samples += c.samples;
+    if (chunks.length !== this.#range[1] - this.#range[0] || samples !== this.samples) {
+      return err(`queue file ${file.path}: changed since it was loaded`);
+    }
+    this.#chunks = chunks;
+    return ok(undefined);
+  }
+
+  body(): Uint8Array {
+    return (this.#body ??= compressWriteRequest(this.#chunks ?? []));
+  }
+
+  split(): readonly [Batch, Batch] | undefined {
+    const chunks = this.#chunks;
+    if (chunks === undefined || chunks.length < 2) return undefined;
+    const half = Math.ceil(chunks.length / 2);
+    const file = this.#file;
+    const part = (from: number, to: number): RwBatch => {
+      if (file !== undefined) file.retain();
+      return new RwBatch({
+        url: this.url,
+        chunks: chunks.slice(from, to),
+        minTimestampMs: this.timestampMs,
+        maxTimestampMs: this.maxTimestampMs,
+        cache: true,
+        ...(file !== undefined ? { file: { file, range: [this.#range[0] + from, this.#range[0] + to] as const } } : {}),
+      });
+    };
+    const halves = [part(0, half), part(half, chunks.length)] as const;
+    // The halves hold the file now; this batch is gone without being settled.
+    if (file !== undefined) file.release();
+    this.#file = undefined;
+    return halves;
+  }
+
+  settle(): void {
+    this.#file?.release();
+    this.#file = undefined;
+    this.#chunks = undefined;
+    this.#body = undefined;
+  }
+
+  /** Frees the memory of a batch that is on disk (it is read back at the next attempt). */
+  dropCache(): void {
+    this.#body = undefined;
+    if (this.#file !== undefined) this.#chunks = undefined;
+  }
+}
+
+type DiskState = 'none' | 'open' | 'busy' | 'unavailable';
 
 class RemoteWriteSink implements Sink {
   readonly name: string;
@@ -78,6 +218,10 @@ class RemoteWriteSink implements Sink {
   readonly #runner = new SerialRunner();
   readonly #validNames = new Set<string>();
   readonly #warnedRenames = new Set<string>();
+  /** The durable queue's directory, when `queue.dir` is set. */
+  readonly #disk: QueueDir | undefined;
+  /** The last problem with the directory that was logged (repeats go to debug). */
+  #diskProblemLogged: string | undefined;
   #lastInvalidReason: string | undefined;
   #lastTimestampMs = Number.NEGATIVE_INFINITY;
   #closed = false;
@@ -108,6 +252,13 @@ class RemoteWriteSink implements Sink {
       },
       { transport: deps.transport.request, clock: deps.clock, sleep: deps.sleep, random: deps.random, logger: deps.logger },
     );
+    const dir = options.queue.dir;
+    this.#disk =
+      dir !== undefined && deps.queueFs !== undefined
+        ? new QueueDir(dir, deps.queueFs, (path, error) => {
+            deps.logger.warn({ sink: options.name, path, err: error }, 'cannot delete a queue file; it will be sent again after a restart');
+          })
+        : undefined;
   }
 
   stats(): SinkStats {
@@ -133,8 +284,19 @@ class RemoteWriteSink implements Sink {
     }
     return this.#runner.run(async () => {
       try {
+        const disk = await this.#openDisk(deadlineMs);
+        if (disk.state === 'busy') {
+          // Sending now could overtake older batches in that directory: wait for it.
+          return buildReport({
+            samples: queued.samples,
+            droppedBeforeSend: queued.droppedBeforeSend,
+            drain: { ...EMPTY_DRAIN, pendingBatches: this.#queue.length },
+            ...(disk.error !== undefined ? { error: disk.error } : {}),
+          });
+        }
         const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-        return buildReport({ ...queued, drain });
+        this.#dropCaches();
+        return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
       } catch (e) {
         return crashReport(e, this.#queue.length, this.#headers.secrets());
       }
@@ -153,6 +315,7 @@ class RemoteWriteSink implements Sink {
       } catch (e) {
         return crashReport(e, this.#queue.length, this.#headers.secrets());
       } finally {
+        this.#disk?.close();
         this.#deps.transport.close();
       }
     });
@@ -205,8 +368,95 @@ class RemoteWriteSink implements Sink {
     for (const s of encoded.series) chunks.push({ bytes: s.entry, samples: 1 });
     chunks.push(...this.#staleChunks(gone, payload.timestampMs));
 
-    droppedBeforeSend += this.#queue.enqueue(this.#toBatches(chunks));
+    droppedBeforeSend += this.#queueBatches(this.#toBatches(chunks, payload.timestampMs));
     return { samples: encoded.series.length + gone.length, droppedBeforeSend };
+  }
+
+  /** Writes the batches to the queue directory when it is open (before queuing: the bounds may settle them), then queues them. */
+  #queueBatches(batches: readonly RwBatch[]): number {
+    if (this.#disk?.isOpen === true) for (const b of batches) this.#persist(b, this.#disk);
+    return this.#queue.enqueue(batches);
+  }
+
+  #persist(batch: RwBatch, disk: QueueDir): void {
+    const r = batch.persist(disk);
+    if (!r.ok) this.#diskProblem('error', r.error, 'cannot write to the queue directory: the batch is kept in memory only (lost on restart)');
+  }
+
+  /**
+   * Takes the queue directory at the first send (or after an earlier failure): loads what an earlier
+   * run left, puts it in front of the queue, and writes the batches queued meanwhile after it.
+   * `busy`: another sink of this process still holds the directory (a config reload): nothing is sent
+   * yet, so nothing overtakes the older batches in it. `unavailable`: the directory cannot be used; the
+   * queue works in memory and the directory is tried again at the next send.
+   */
+  async #openDisk(deadlineMs: number): Promise<{ readonly state: DiskState; readonly dropped: number; readonly error?: string }> {
+    const disk = this.#disk;
+    if (disk === undefined) return { state: 'none', dropped: 0 };
+    if (disk.isOpen) return { state: 'open', dropped: 0 };
+    const { clock, sleep, logger } = this.#deps;
+    const r = await disk.open({ deadlineMs, nowMs: () => clock.nowMs(), sleep, signal: this.#closing.signal });
+    if (r === 'busy') {
+      const error = `queue directory ${disk.dir} is held by another sink of this process; sending waits until it is released`;
+      this.#diskProblem('warn', error, 'queue directory busy');
+      return { state: 'busy', dropped: 0, error };
+    }
+    if (!r.ok) {
+      this.#diskProblem('error', r.error, 'queue directory unusable: queuing in memory only (lost on restart); retried at the next send');
+      return { state: 'unavailable', dropped: 0, error: r.error };
+    }
+    this.#diskProblemLogged = undefined;
+    let dropped = 0;
+    for (const c of r.value.corrupt) {
+      logger.warn({ sink: this.name, file: c.name, reason: c.reason, droppedSamples: c.samples }, 'corrupt queue file deleted');
+      this.#queue.countDropped(c.samples);
+      dropped += c.samples;
+    }
+    const loaded = r.value.files.map(
+      (f) =>
+        new RwBatch({
+          url: this.#options.url,
+          chunks: f.record.chunks,
+          minTimestampMs: f.record.minTimestampMs,
+          maxTimestampMs: f.record.maxTimestampMs,
+          file: { file: f.file, range: [0, f.record.chunks.length] },
+          cache: false,
+        }),
+    );
+    let loadedSamples = 0;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const b of loaded) {
+      loadedSamples += b.samples;
+      newest = Math.max(newest, b.maxTimestampMs);
+    }
+    const firstNew = this.#queue.batches()[0];
+    if (firstNew !== undefined && firstNew.timestampMs !== undefined && newest >= firstNew.timestampMs) {
+      logger.warn(
+        { sink: this.name, newestQueuedMs: newest, firstNewMs: firstNew.timestampMs },
+        'the queue directory holds samples newer than this run\'s first cycle (did the clock go back?); the receiver may reject some as out of order',
+      );
+    }
+    this.#lastTimestampMs = Math.max(this.#lastTimestampMs, newest);
+    dropped += this.#queue.restore(loaded);
+    for (const b of this.#queue.batches()) {
+      if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
+    }
+    logger.info(
+      { sink: this.name, dir: disk.dir, batches: loaded.length, samples: loadedSamples, tempFilesRemoved: r.value.tempFiles },
+      loaded.length > 0 ? 'queue directory loaded: its batches are sent first' : 'queue directory opened',
+    );
+    return { state: 'open', dropped };
+  }
+
+  #diskProblem(level: 'warn' | 'error', error: string, msg: string): void {
+    const key = `${msg}: ${error.replace(/\d{16}/g, 'N')}`; // the same problem with another file is a repeat
+    const lvl = this.#diskProblemLogged === key ? 'debug' : level;
+    this.#diskProblemLogged = key;
+    this.#deps.logger[lvl]({ sink: this.name, dir: this.#options.queue.dir, err: error }, msg);
+  }
+
+  #dropCaches(): void {
+    for (const b of this.#queue.batches()) if (b instanceof RwBatch) b.dropCache();
   }
 
   async #close(options: CloseOptions): Promise<SendReport> {
@@ -218,9 +468,28 @@ class RemoteWriteSink implements Sink {
       const timestampMs = Math.max(options.timestampMs ?? now, this.#lastTimestampMs + 1);
       const all = this.#tracker.takeAll();
       samples = all.length;
-      this.#queue.enqueue(this.#toBatches(this.#staleChunks(all, timestampMs)));
+      this.#queueBatches(this.#toBatches(this.#staleChunks(all, timestampMs), timestampMs));
     }
+    // A sink that queued nothing never takes its directory (e.g. one a reload built and discarded).
+    let diskDropped = 0;
+    if (this.#queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
     const drain = await this.#queue.drain({ deadlineMs });
+    if (this.#disk?.isOpen === true) {
+      const left = this.#queue.release();
+      if (left.keptBatches > 0) {
+        this.#deps.logger.info(
+          { sink: this.name, dir: this.#disk.dir, batches: left.keptBatches, samples: left.keptSamples },
+          'shutdown: undelivered batches kept in the queue directory for the next start',
+        );
+      }
+      if (left.droppedSamples > 0) {
+        this.#deps.logger.warn({ sink: this.name, droppedSamples: left.droppedSamples }, 'shutdown: samples queued in memory only were dropped');
+      }
+      const { error: drainError, ...drained } = drain;
+      const kept = left.keptBatches > 0 ? `${left.keptBatches} batch(es) kept in ${this.#disk.dir} for the next start` : undefined;
+      const error = [drainError, kept].filter((e) => e !== undefined).join('; ');
+      return buildReport({ samples, drain: drained, droppedBeforeSend: left.droppedSamples + diskDropped, ...(error !== '' ? { error } : {}) });
+    }
     const lost = this.#queue.dropAll();
     if (lost > 0) {
       this.#deps.logger.warn({ sink: this.name, droppedSamples: lost }, 'shutdown: samples still queued were dropped');
@@ -228,7 +497,7 @@ class RemoteWriteSink implements Sink {
     return buildReport({
       samples,
       drain,
-      droppedBeforeSend: lost,
+      droppedBeforeSend: lost + diskDropped,
       ...(lost > 0 ? { error: 'shutdown deadline reached with samples queued' } : {}),
     });
   }
@@ -240,32 +509,9 @@ class RemoteWriteSink implements Sink {
     }));
   }
 
-  #toBatches(chunks: readonly Chunk[]): Batch[] {
+  #toBatches(chunks: readonly Chunk[], timestampMs: number): RwBatch[] {
     return planBatches(chunks, { maxSamples: this.#options.maxSamplesPerSend, maxBytes: this.#options.maxBytesPerSend }).map(
-      (c) => this.#toBatch(c),
+      (c) => new RwBatch({ url: this.#options.url, chunks: c, minTimestampMs: timestampMs, maxTimestampMs: timestampMs, cache: true }),
     );
-  }
-
-  #toBatch(chunks: readonly Chunk[]): Batch {
-    let samples = 0;
-    let bytes = 0;
-    for (const c of chunks) {
-      samples += c.samples;
-      bytes += c.bytes.length;
-    }
-    let body: Uint8Array | undefined;
-    return {
-      method: 'POST',
-      url: this.#options.url,
-      samples,
-      bytes,
-      contentHeaders: REMOTE_WRITE_CONTENT_HEADERS,
-      body: () => (body ??= compressWriteRequest(chunks)),
-      split: () => {
-        if (chunks.length < 2) return undefined;
-        const half = Math.ceil(chunks.length / 2);
-        return [this.#toBatch(chunks.slice(0, half)), this.#toBatch(chunks.slice(half))];
-      },
-    };
   }
 }

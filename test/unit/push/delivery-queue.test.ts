@@ -34,7 +34,7 @@ function setup(results: HttpResult[], options: Partial<DeliveryOptions> = {}) {
       protocol: 'remote_write',
       requestTimeoutMs: 1000,
       retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 3, maxRetryAfterMs: 5000 },
-      queue: { maxBatches: 10, maxBytes: 1_000_000 },
+      queue: { maxBatches: 10, maxBytes: 1_000_000, maxAgeMs: Infinity },
       headers: () => ok({ 'User-Agent': 'procpush/test' }),
       secrets: () => ['s3cret'],
       ...options,
@@ -156,12 +156,12 @@ void test('deliveryQueue caps each request timeout by the time left before the d
 });
 
 void test('deliveryQueue evicts the oldest batches beyond its limits and counts them as dropped', () => {
-  const { queue } = setup([], { queue: { maxBatches: 2, maxBytes: 1_000_000 } });
+  const { queue } = setup([], { queue: { maxBatches: 2, maxBytes: 1_000_000, maxAgeMs: Infinity } });
   assert.equal(queue.enqueue([batch(1, 3), batch(2, 4), batch(3, 5)]), 3);
   assert.equal(queue.stats().queueBatches, 2);
   assert.equal(queue.stats().queueSamples, 9);
   assert.equal(queue.stats().samplesDroppedTotal, 3);
-  const bytes = setup([], { queue: { maxBatches: 100, maxBytes: 25 } });
+  const bytes = setup([], { queue: { maxBatches: 100, maxBytes: 25, maxAgeMs: Infinity } });
   bytes.queue.enqueue([batch(1), batch(2), batch(3)]);
   assert.equal(bytes.queue.stats().queueBatches, 2);
 });
@@ -248,7 +248,7 @@ void test('deliveryQueue never evicts or replaces the batch whose request is in 
       protocol: 'pushgateway',
       requestTimeoutMs: 1000,
       retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 0, maxRetryAfterMs: 5000 },
-      queue: { maxBatches: 1, maxBytes: 1_000_000 },
+      queue: { maxBatches: 1, maxBytes: 1_000_000, maxAgeMs: Infinity },
       headers: () => ok({}),
       secrets: () => [],
     },
@@ -282,4 +282,85 @@ void test('deliveryQueue reports no error once a retried batch got through, but 
   rejected.queue.enqueue([batch(1), batch(2)]);
   const r2 = await rejected.queue.drain({ deadlineMs: rejected.time.nowMs() + 10_000 });
   assert.match(r2.error ?? '', /HTTP 404/);
+});
+
+/** A batch that records what the queue tells it. */
+function trackedBatch(id: number, opts: { samples?: number; timestampMs?: number; durable?: boolean; prepareError?: string } = {}) {
+  const events: string[] = [];
+  const b: Batch = {
+    ...batch(id, opts.samples ?? 1),
+    ...(opts.timestampMs !== undefined ? { timestampMs: opts.timestampMs } : {}),
+    prepare: () => {
+      events.push('prepare');
+      return opts.prepareError === undefined ? ok(undefined) : { ok: false, error: opts.prepareError };
+    },
+    settle: () => {
+      events.push('settle');
+    },
+    durable: () => opts.durable === true,
+  };
+  return { batch: b, events };
+}
+
+void test('deliveryQueue tells a batch when it is about to be sent and when it is gone for good, once', async () => {
+  const { queue, time } = setup([status(500), status(204), status(400, {}, 'bad')]);
+  const a = trackedBatch(1);
+  const b = trackedBatch(2);
+  queue.enqueue([a.batch, b.batch]);
+  await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(a.events, ['prepare', 'prepare', 'settle']);
+  assert.deepEqual(b.events, ['prepare', 'settle']);
+});
+
+void test('deliveryQueue drops (and counts) a batch that cannot be prepared, and goes on', async () => {
+  const { queue, time, bodies, logger } = setup([]);
+  const broken = trackedBatch(1, { samples: 5, prepareError: 'queue file 0001.rwq: CRC mismatch' });
+  queue.enqueue([broken.batch, batch(2, 3)]);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [2]);
+  assert.equal(r.droppedSamples, 5);
+  assert.equal(r.deliveredSamples, 3);
+  assert.equal(queue.stats().samplesDroppedTotal, 5);
+  assert.deepEqual(broken.events, ['prepare', 'settle']);
+  assert.match(r.error ?? '', /CRC mismatch/);
+  assert.ok(logger.entries.some((e) => e.level === 'error' && e.msg === 'queued batch unusable: dropped'));
+});
+
+void test('deliveryQueue drops batches older than maxAgeMs at enqueue and before each attempt, never the newest in time order', async () => {
+  const { queue, time, bodies } = setup([status(503, { 'retry-after': '40' })], {
+    queue: { maxBatches: 100, maxBytes: 1_000_000, maxAgeMs: 60_000 },
+    retry: { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: 1, maxRetryAfterMs: 60_000 },
+  });
+  const now = time.nowMs();
+  const old = trackedBatch(1, { timestampMs: now - 61_000, samples: 2 });
+  assert.equal(queue.enqueue([old.batch, trackedBatch(2, { timestampMs: now - 30_000 }).batch, trackedBatch(3, { timestampMs: now }).batch]), 2);
+  assert.deepEqual(old.events, ['settle']);
+  // 2 fails with Retry-After 40 s; after the wait it is 70 s old: dropped before its retry.
+  const r = await queue.drain({ deadlineMs: now + 100_000 });
+  assert.deepEqual(bodies(), [2, 3]);
+  assert.equal(r.droppedSamples, 1);
+  assert.equal(r.deliveredSamples, 1);
+  assert.equal(queue.stats().samplesDroppedTotal, 3);
+});
+
+void test('deliveryQueue.restore puts batches of an earlier run first and treats "out of order" for them as already written', async () => {
+  const { queue, time, bodies } = setup([status(400, {}, 'out of order sample')]);
+  queue.enqueue([batch(3)]);
+  assert.equal(queue.restore([batch(1), batch(2)]), 0);
+  const r = await queue.drain({ deadlineMs: time.nowMs() + 10_000 });
+  assert.deepEqual(bodies(), [1, 2, 3]);
+  assert.equal(r.deliveredSamples, 3);
+  assert.equal(queue.stats().samplesFailedTotal, 0);
+});
+
+void test('deliveryQueue.release keeps durable batches (not settled, not dropped) and drops memory-only ones', () => {
+  const { queue } = setup([]);
+  const onDisk = trackedBatch(1, { durable: true, samples: 4 });
+  const inMemory = trackedBatch(2, { samples: 3 });
+  queue.enqueue([onDisk.batch, inMemory.batch]);
+  assert.deepEqual(queue.release(), { keptSamples: 4, keptBatches: 1, droppedSamples: 3 });
+  assert.deepEqual(onDisk.events, []);
+  assert.deepEqual(inMemory.events, ['settle']);
+  assert.equal(queue.stats().samplesDroppedTotal, 3);
+  assert.equal(queue.length, 0);
 });

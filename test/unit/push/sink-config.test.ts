@@ -23,7 +23,7 @@ void test('sinkConfigSchema fills the remote_write defaults in milliseconds and 
     maxSamplesPerSend: 2000,
     maxBytesPerSend: 1_048_576,
     sendMetadata: false,
-    queue: { maxBatches: 100, maxBytes: 64 * 1_048_576 },
+    queue: { maxBatches: 10_000, maxBytes: 64 * 1_048_576, maxAgeMs: 3_600_000 },
   });
 });
 
@@ -58,7 +58,7 @@ void test('sinkConfigSchema reads durations, sizes, auth, TLS and retry settings
   assert.equal(c.sendDeadlineMs, 12_000);
   assert.equal(c.maxBytesPerSend, 524_288);
   assert.deepEqual(c.retry, { minBackoffMs: 250, maxBackoffMs: 60_000, maxRetries: 3, maxRetryAfterMs: 120_000 });
-  assert.deepEqual(c.queue, { maxBatches: 20, maxBytes: 1000 });
+  assert.deepEqual(c.queue, { maxBatches: 20, maxBytes: 1000, maxAgeMs: 3_600_000 });
 });
 
 void test('sinkConfigSchema maps bearer_token_file to a bearer file secret', () => {
