@@ -3,6 +3,7 @@
  * port and its own temporary data directory: Debian's `prometheus` (remote-write receiver on),
  * `victoria-metrics` and `prometheus-pushgateway`. Readiness is polled a bounded number of times;
  * `stop()` sends SIGTERM, then SIGKILL after a bound, removes the data directory, and never throws.
+ * `pause()` / `resume()` stop and restart the same server on the same port and data (outage tests).
  * Only loopback addresses are ever contacted.
  */
 
@@ -31,6 +32,15 @@ export interface Receiver {
   /** GET a path on the receiver; resolves to status and body text. */
   get(path: string): Promise<{ readonly status: number; readonly body: string }>;
   stop(): Promise<void>;
+}
+
+/** A receiver that can be stopped and started again on the same port with the same data (an outage). */
+export interface RestartableReceiver extends Receiver {
+  /** Stops the process (SIGTERM, then SIGKILL after a bound) and keeps its data directory. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and data directory and waits until it is ready (bounded). */
+  resume(): Promise<void>;
+  isRunning(): boolean;
 }
 
 const OUTPUT_LIMIT = 64 * 1024;
@@ -65,73 +75,127 @@ interface Spec {
   readonly isOurs: (get: (path: string) => Promise<{ status: number; body: string }>, dataDir: string) => Promise<boolean>;
 }
 
+interface Launched {
+  readonly ready: boolean;
+  /** Why it is not ready (exited, never ready, another server on the port). */
+  readonly problem?: 'exited' | 'never-ready' | 'not-ours';
+  readonly hasExited: () => boolean;
+  /** SIGTERM, then SIGKILL after a bound; resolves when the process is gone (or the bounds passed). */
+  readonly kill: () => Promise<void>;
+}
+
+/** Spawns the receiver on a port and data dir and polls its readiness (bounded). */
+async function launch(spec: Spec, port: number, dataDir: string, output: { text: string }): Promise<Launched> {
+  const child = spawn(spec.bin, spec.args(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (chunk: Buffer): void => {
+    output.text = (output.text + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  // Read through a function, so TypeScript does not narrow a flag that event handlers change.
+  const state = { exited: false };
+  const hasExited = (): boolean => state.exited;
+  const exit = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      state.exited = true;
+      resolve();
+    });
+    child.on('error', (e) => {
+      output.text += `\nspawn error: ${e.message}`;
+      state.exited = true;
+      resolve();
+    });
+  });
+  const kill = async (): Promise<void> => {
+    if (state.exited) return;
+    child.kill('SIGTERM');
+    const timedOut = await Promise.race([exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    if (timedOut && !hasExited()) {
+      child.kill('SIGKILL');
+      await Promise.race([exit, sleep(STOP_GRACE_MS)]);
+    }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const get = (path: string): Promise<{ status: number; body: string }> => httpGet(`${url}${path}`);
+  for (let i = 0; i < READY_ATTEMPTS && !hasExited(); i++) {
+    try {
+      const r = await get(spec.readyPath);
+      if (r.status === 200) {
+        if (!hasExited() && (await spec.isOurs(get, dataDir))) return { ready: true, hasExited, kill };
+        output.text += `\n127.0.0.1:${String(port)} is served by another process`;
+        await kill();
+        return { ready: false, problem: 'not-ours', hasExited, kill };
+      }
+    } catch {
+      // not listening yet: poll again
+    }
+    await sleep(READY_INTERVAL_MS);
+  }
+  const problem = hasExited() ? 'exited' : 'never-ready';
+  await kill();
+  return { ready: false, problem, hasExited, kill };
+}
+
 /** Starts a receiver; retries with a new port when the process exits early (e.g. the port was taken). */
-async function startReceiver(spec: Spec): Promise<Receiver> {
+async function startReceiver(spec: Spec): Promise<RestartableReceiver> {
   let lastOutput = '';
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     const dataDir = mkdtempSync(join(tmpdir(), `procpush-${spec.name}-`));
     spec.prepare?.(dataDir);
     const port = await freePort();
-    const child = spawn(spec.bin, spec.args(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const collect = (chunk: Buffer): void => {
-      out = (out + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    // Read through a function, so TypeScript does not narrow a flag that event handlers change.
-    const state = { exited: false };
-    const hasExited = (): boolean => state.exited;
-    const exit = new Promise<void>((resolve) => {
-      child.on('exit', () => {
-        state.exited = true;
-        resolve();
-      });
-      child.on('error', (e) => {
-        out += `\nspawn error: ${e.message}`;
-        state.exited = true;
-        resolve();
-      });
-    });
-    const url = `http://127.0.0.1:${port}`;
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      if (!state.exited) {
-        child.kill('SIGTERM');
-        const timedOut = await Promise.race([exit.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
-        if (timedOut && !hasExited()) {
-          child.kill('SIGKILL');
-          await Promise.race([exit, sleep(STOP_GRACE_MS)]);
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    };
-    for (let i = 0; i < READY_ATTEMPTS && !hasExited(); i++) {
-      try {
-        const r = await httpGet(`${url}${spec.readyPath}`);
-        if (r.status === 200) {
-          const get = (path: string): Promise<{ status: number; body: string }> => httpGet(`${url}${path}`);
-          if (!hasExited() && (await spec.isOurs(get, dataDir))) return { name: spec.name, url, output: () => out, get, stop };
-          out += `\n127.0.0.1:${String(port)} is served by another process`;
-          break;
-        }
-      } catch {
-        // not listening yet: poll again
-      }
-      await sleep(READY_INTERVAL_MS);
-    }
-    lastOutput = out;
-    const neverReady = !hasExited() && !out.includes('served by another process');
-    await stop();
-    if (neverReady) break; // alive but never ready: retrying would not help
+    const output = { text: '' };
+    const first = await launch(spec, port, dataDir, output);
+    if (first.ready) return receiverOn(spec, port, dataDir, output, first);
+    lastOutput = output.text;
+    rmSync(dataDir, { recursive: true, force: true });
+    if (first.problem === 'never-ready') break; // alive but never ready: retrying would not help
   }
   throw new Error(`${spec.name} did not become ready on 127.0.0.1; output:\n${lastOutput}`);
 }
 
+function receiverOn(spec: Spec, port: number, dataDir: string, output: { text: string }, first: Launched): RestartableReceiver {
+  const url = `http://127.0.0.1:${port}`;
+  let current: Launched | undefined = first;
+  let stopped = false;
+  return {
+    name: spec.name,
+    url,
+    output: () => output.text,
+    get: (path) => httpGet(`${url}${path}`),
+    isRunning: () => current !== undefined && !current.hasExited(),
+    pause: async () => {
+      const c = current;
+      current = undefined;
+      await c?.kill();
+    },
+    resume: async () => {
+      if (stopped) throw new Error(`${spec.name}: resume after stop`);
+      if (current !== undefined && !current.hasExited()) return;
+      // The port was ours a moment ago; a short bounded retry covers a slow socket release.
+      for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+        const next = await launch(spec, port, dataDir, output);
+        if (next.ready) {
+          current = next;
+          return;
+        }
+        if (next.problem === 'not-ours') break;
+        await sleep(500);
+      }
+      throw new Error(`${spec.name} did not come back on 127.0.0.1:${String(port)}; output:\n${output.text}`);
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      const c = current;
+      current = undefined;
+      await c?.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Prometheus with the remote-write receiver (`/api/v1/write`) and no scrape jobs. */
-export function startPrometheus(): Promise<Receiver> {
+export function startPrometheus(): Promise<RestartableReceiver> {
   return startReceiver({
     name: 'prometheus',
     bin: PROMETHEUS_BIN,
@@ -160,7 +224,7 @@ const pushgatewayStatus = z.object({ data: z.object({ flags: z.record(z.string()
  * Single-node VictoriaMetrics (`/api/v1/write`). `-search.latencyOffset=0s` makes fresh samples
  * queryable at once (default 30 s); `/internal/force_flush` must still be called before querying.
  */
-export function startVictoriaMetrics(): Promise<Receiver> {
+export function startVictoriaMetrics(): Promise<RestartableReceiver> {
   return startReceiver({
     name: 'victoria-metrics',
     bin: VICTORIA_METRICS_BIN,
@@ -180,7 +244,7 @@ export function startVictoriaMetrics(): Promise<Receiver> {
 }
 
 /** Pushgateway; its persistence file (written at most every 5 min) only serves to recognise it. */
-export function startPushgateway(): Promise<Receiver> {
+export function startPushgateway(): Promise<RestartableReceiver> {
   return startReceiver({
     name: 'pushgateway',
     bin: PUSHGATEWAY_BIN,
