@@ -3,6 +3,12 @@
  * of this node, replacing the group so vanished series disappear with it. Only the newest snapshot is
  * worth sending, so the queue holds one: a snapshot still pending when the next cycle comes is replaced.
  * Optional `DELETE` of the group on graceful shutdown.
+ *
+ * No disk spool (unlike remote write's `queue.dir`), on purpose: the gateway stores one value per series,
+ * the last PUT, so a failed snapshot is never worth sending once a newer one exists, and the next run
+ * (or cycle) always has a newer one. For `procpush once`, the next run's PUT carries counters that,
+ * continued through `--state`, include everything the failed run counted; re-PUTting the failed body
+ * first would only flash older values.
  */
 
 import { renderExposition } from '../../series/exposition.js';
