@@ -318,7 +318,8 @@ export class DeliveryQueue {
           error ??= 'aborted';
           break;
         }
-        continue; // time passed: check the ages and the head again
+        dropped += this.#expire(); // time passed: the head may have become too old
+        if (this.#entries[0] !== entry) continue;
       }
       const remainingMs = options.deadlineMs - clock.nowMs();
       if (remainingMs <= 0) {

@@ -23,6 +23,7 @@
  */
 
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 
 import { err, ok, type Result } from '../../runtime/result.js';
 import type { QueueFs, Unlock } from '../deps.js';
@@ -44,7 +45,9 @@ export interface QueueRecord {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3, the zlib/PNG one), table-driven; zlib.crc32 only exists from Node 20.15.
+// CRC-32 (IEEE 802.3, the zlib/PNG one): zlib's native one (Node >= 20.15, ~20x faster), else a table.
+
+const nativeCrc32: ((data: Uint8Array) => number) | undefined = typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : undefined;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -57,6 +60,12 @@ const CRC_TABLE = (() => {
 })();
 
 export function crc32(bytes: Uint8Array, end = bytes.length): number {
+  if (nativeCrc32 !== undefined) return nativeCrc32(end === bytes.length ? bytes : bytes.subarray(0, end));
+  return tableCrc32(bytes, end);
+}
+
+/** The portable CRC-32 (exported for the test that checks both agree). */
+export function tableCrc32(bytes: Uint8Array, end = bytes.length): number {
   let c = 0xffffffff;
   for (let i = 0; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

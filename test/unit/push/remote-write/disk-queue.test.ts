@@ -15,6 +15,7 @@ import {
   QueueDir,
   type LoadReport,
   type QueueRecord,
+  tableCrc32,
 } from '../../../../src/push/remote-write/disk-queue.js';
 import { createFakeTime } from '../../../helpers/mock-receiver.js';
 
@@ -46,9 +47,17 @@ async function openDir(dir: string, fs = createNodeQueueFs()): Promise<{ q: Queu
   return { q, load: r.value, removeErrors };
 }
 
-void test('crc32 is the IEEE CRC-32 (check value of "123456789")', () => {
+void test('crc32 is the IEEE CRC-32 (check value of "123456789"); the native and the portable one agree', () => {
   assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+  assert.equal(tableCrc32(Buffer.from('123456789')), 0xcbf43926);
   assert.equal(crc32(new Uint8Array()), 0);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 300 }), (bytes, cut) => {
+      const end = Math.min(cut, bytes.length);
+      return crc32(bytes, end) === tableCrc32(bytes, end);
+    }),
+    { numRuns: 500, seed: 3 },
+  );
 });
 
 void test('a queue record round-trips: timestamps, chunk boundaries and samples', () => {
