@@ -81,6 +81,8 @@ else
   cp "$here/systemd/procpush.yaml" "$config"
   if [ -n "$sink_url" ]; then
     sed -i -e "s|^  - type: remote_write .*|  - type: $sink_type|" -e "s|^    url: .*|    url: $sink_url|" "$config"
+    # The durable queue is remote write's; the Pushgateway keeps only the latest push.
+    [ "$sink_type" = remote_write ] || sed -i -e '/^    # Batches a down receiver/d' -e '/^    queue: /d' "$config"
   fi
 fi
 [ -e "$etc/procpush.env" ] || cp "$here/systemd/procpush.env" "$etc/procpush.env"
