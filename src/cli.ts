@@ -124,8 +124,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'once': {
-        const setup = setUpAgent(engine, env);
         const statePath = str(flags, 'state');
+        // Without a queue.dir, a remote-write sink queues what it could not send next to the state file.
+        const setup = setUpAgent(engine, env, { onceStatePath: statePath });
         if (setup.sinks.length === 0) {
           once(engine, { output: str(flags, 'output') ?? '-', statePath }, env);
           return 0;

@@ -228,20 +228,15 @@ describe('outages against real Prometheus', { skip: binaryAvailable(PROMETHEUS_B
   });
 
   for (const variant of [
-    { name: 'an explicit queue.dir', queue: (state: string) => `    queue: { dir: ${state}.spool }\n`, dir: (state: string) => `${state}.spool`, todo: false },
-    {
-      name: 'the default queue directory next to --state',
-      queue: () => '',
-      dir: (state: string) => defaultQueueDir(state, 'central'),
-      todo: 'needs src/cli.ts once to pass { onceStatePath: statePath } to setUpAgent (lead)',
-    },
+    { name: 'an explicit queue.dir', queue: (state: string) => `    queue: { dir: ${state}.spool }\n`, dir: (state: string) => `${state}.spool`, key: 'explicit', node: 'once1' },
+    { name: 'the default queue directory next to --state', queue: () => '', dir: (state: string) => defaultQueueDir(state, 'central'), key: 'default', node: 'once2' },
   ]) {
-    it(`once: a failed push is kept (${variant.name}) and sent first by the next run`, { timeout: 120_000, todo: variant.todo }, async () => {
+    it(`once: a failed push is kept (${variant.name}) and sent first by the next run`, { timeout: 120_000 }, async () => {
       const rx = await startPrometheus();
-      const procfs = join(work, `tree-once-${variant.todo === false ? 'explicit' : 'default'}`);
+      const procfs = join(work, `tree-once-${variant.key}`);
       buildTree(procfs);
-      const state = join(work, `once-${variant.todo === false ? 'explicit' : 'default'}`, 'state.json');
-      const node = variant.todo === false ? 'once1' : 'once2';
+      const state = join(work, `once-${variant.key}`, 'state.json');
+      const node = variant.node;
       const cfg = writeConfig(`once-${node}`, node, remoteWrite(rx.url, variant.queue(state)));
       const once = (): { status: number | null; stderr: string } => {
         const r = spawnSync(process.execPath, [CLI, 'once', '--config.path', cfg, '--procfs', procfs, '--state', state, '--log.level', 'info'], {
