@@ -463,6 +463,7 @@ describe('the DaemonSet', () => {
     child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+    const stopped: { code: number | null | string } = { code: 'running' };
     try {
       let status = 0;
       for (let i = 0; i < 100 && status !== 200; i++) {
@@ -480,10 +481,15 @@ describe('the DaemonSet', () => {
       }
       assert.match(metrics, /^namedprocess_namegroup_num_procs\{/m, out);
     } finally {
+      // Wait for the exit on every path: the agent saves its state on the way out, into a directory the
+      // after() hook removes.
       child.kill('SIGTERM');
+      stopped.code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => { r('timeout'); }, 15_000))]);
+      if (stopped.code === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => { r('timeout'); }, 15_000))]);
-    if (code === 'timeout') child.kill('SIGKILL');
-    assert.equal(code, 0, out);
+    assert.equal(stopped.code, 0, out);
   });
 });
