@@ -17,6 +17,14 @@ export function parseIo(input: ProcInput): ProcIo | undefined {
 }
 
 export function parseIoBytes(buf: Buffer, end: number): ProcIo | undefined {
+  const out: MutableIo = { readBytes: 0, writeBytes: 0 };
+  return parseIoInto(buf, end, out) ? out : undefined;
+}
+
+export type MutableIo = { -readonly [K in keyof ProcIo]: ProcIo[K] };
+
+/** parseIo over `buf[0, end)` into `out`, allocating nothing; false when malformed (`out` untouched). */
+export function parseIoInto(buf: Buffer, end: number, out: MutableIo): boolean {
   let readBytes = NaN;
   let writeBytes = NaN;
   let pos = 0;
@@ -31,6 +39,8 @@ export function parseIoBytes(buf: Buffer, end: number): ProcIo | undefined {
     }
     pos = eol + 1;
   }
-  if (Number.isNaN(readBytes) || Number.isNaN(writeBytes)) return undefined;
-  return { readBytes, writeBytes };
+  if (Number.isNaN(readBytes) || Number.isNaN(writeBytes)) return false;
+  out.readBytes = readBytes;
+  out.writeBytes = writeBytes;
+  return true;
 }

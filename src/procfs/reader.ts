@@ -15,24 +15,15 @@ import { type Result, describeError, err, errnoCode, ok } from '../runtime/resul
 import { parseBootTimeBytes } from './boot-time.js';
 import { parseCgroupBytes } from './cgroup.js';
 import { parseCmdlineBytes } from './cmdline.js';
-import { parseIoBytes } from './io.js';
+import { decodeUtf8 } from './bytes.js';
+import { ByteStringInterner } from './intern.js';
+import { type MutableIo, parseIoInto } from './io.js';
 import { parseLimitsBytes } from './limits.js';
 import { hostPageSize } from './page-size.js';
-import { parseSmapsBytes, parseSmapsRollupBytes } from './smaps.js';
-import { parseStatBytes } from './stat.js';
-import { parseStatusBytes } from './status.js';
-import type {
-  MetricsRead,
-  ProcMetrics,
-  ProcSmaps,
-  ProcSource,
-  ProcStat,
-  ProcStatic,
-  ProcStatus,
-  ThreadSample,
-  ThreadsRead,
-} from './types.js';
-import { parseWchanBytes } from './wchan.js';
+import { type MutableSmaps, parseSmapsInto, parseSmapsRollupInto } from './smaps.js';
+import { StatScan, scanStat } from './stat.js';
+import { type MutableStatus, parseStatusBytes, parseStatusInto } from './status.js';
+import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStat, ProcStatic, ProcStatus, ReadMetricsOptions, ThreadSample, ThreadsRead } from './types.js';
 
 /**
  * The few synchronous fs calls the reader makes; `node:fs` satisfies it. Tests inject a wrapper
@@ -51,6 +42,13 @@ export interface ProcfsReaderOptions {
   readonly root: string;
   /** Read smaps_rollup (or smaps) for the proportional memory types. */
   readonly gatherSmaps: boolean;
+  /**
+   * Do not read smaps of a process whose resident memory (stat rss × page size) is above this many
+   * bytes (`smaps_max_rss`): reading smaps_rollup walks the whole address space under the mm lock
+   * and stalls very large processes (upstream #246). Its proportional memory then reads as 0.
+   * Default: no limit.
+   */
+  readonly smapsMaxRssBytes?: number;
   /** Defaults to `node:fs`. */
   readonly fs?: ProcfsPort;
   /** Bytes per page for rss; defaults to this host's page size (process-exporter uses the exporter host's). */
@@ -76,6 +74,7 @@ export class ProcfsReader implements ProcSource {
   readonly bootTimeSeconds: number;
   readonly root: string;
   readonly gatherSmaps: boolean;
+  readonly smapsMaxRssBytes: number;
   readonly pageSize: number;
 
   private readonly fs: ProcfsPort;
@@ -85,17 +84,48 @@ export class ProcfsReader implements ProcSource {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   /** What the last failed readFile threw. */
   private lastError: unknown = undefined;
+
+  // Results are written into these and returned: a steady cycle allocates nothing per process that
+  // outlives the read (see ProcSource: callers copy what they keep).
+  private readonly stat = new ReaderStat();
+  private readonly statScan = new StatScan();
+  private readonly threadScan = new StatScan();
+  private readonly statusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
+  /** Separate from statusOut, which readStatic may reuse after readThreads. */
+  private readonly threadStatusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
+  private readonly ioOut: MutableIo = { readBytes: 0, writeBytes: 0 };
+  private readonly smapsOut: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
+  private readonly metricsOut: MutableMetrics = {
+    counts: { cpuUser: 0, cpuSystem: 0, readBytes: 0, writeBytes: 0, majorPageFaults: 0, minorPageFaults: 0, ctxSwitchVoluntary: 0, ctxSwitchNonvoluntary: 0 },
+    memory: { residentBytes: 0, virtualBytes: 0, vmSwapBytes: 0, proportionalBytes: 0, proportionalSwapBytes: 0 },
+    openFds: 0,
+    fdLimit: 0,
+    numThreads: 0,
+    state: '',
+    wchan: '',
+  };
+  private readonly readOut: { kind: 'ok'; metrics: ProcMetrics; partial: boolean; smapsSkipped: boolean } = {
+    kind: 'ok',
+    metrics: this.metricsOut,
+    partial: false,
+    smapsSkipped: false,
+  };
+  /** wchan symbols and thread names: the same few strings every cycle. */
+  private readonly interner = new ByteStringInterner();
+
   /**
-   * The status parsed by the last readMetrics, and the stat it was read for. readStatic for the
-   * same stat object (same process, same cycle) reuses it, as process-exporter's per-cycle proc
-   * cache does, instead of reading status twice.
+   * readStat calls so far, and the pid and readStat count of the last readMetrics: readStatic for
+   * the same process with no readStat in between (same process, same cycle) reuses that status, as
+   * process-exporter's per-cycle proc cache does, instead of reading status twice.
    */
-  private statusFor: ProcStat | undefined = undefined;
-  private status: ProcStatus | undefined = undefined;
+  private statSerial = 0;
+  private statusPid = -1;
+  private statusSerial = -1;
 
   constructor(options: ProcfsReaderOptions, bootTimeSeconds: number) {
     this.root = options.root;
     this.gatherSmaps = options.gatherSmaps;
+    this.smapsMaxRssBytes = options.smapsMaxRssBytes ?? Infinity;
     this.fs = options.fs ?? nodeFs;
     this.pageSize = options.pageSize ?? hostPageSize();
     this.bootTimeSeconds = bootTimeSeconds;
@@ -137,21 +167,29 @@ export class ProcfsReader implements ProcSource {
     return { ok: true, pids };
   }
 
+  /** The returned object is reused by the next readStat. */
   readStat(pid: number): ProcStat | undefined {
+    this.statSerial++;
     const n = this.readFile(`${this.prefix}${pid}/stat`);
-    return n < 0 ? undefined : parseStatBytes(this.buf, n, pid);
+    if (n < 0 || !scanStat(this.buf, n, pid, this.statScan)) return undefined;
+    this.stat.load(this.statScan, this.buf);
+    return this.stat;
   }
 
-  readMetrics(pid: number, stat: ProcStat): MetricsRead {
+  /** The returned object (and its metrics) is reused by the next readMetrics. */
+  readMetrics(pid: number, stat: ProcStat, options?: ReadMetricsOptions): MetricsRead {
     const dir = `${this.prefix}${pid}/`;
 
     // Hard: status and limits.
     let n = this.readFile(`${dir}status`);
     if (n < 0) return this.failure();
-    const status = parseStatusBytes(this.buf, n);
-    if (status === undefined) return FAILED_UNREADABLE;
-    this.statusFor = stat;
-    this.status = status;
+    const status = this.statusOut;
+    if (!parseStatusInto(this.buf, n, status)) {
+      this.statusPid = -1;
+      return FAILED_UNREADABLE;
+    }
+    this.statusPid = pid;
+    this.statusSerial = this.statSerial;
 
     n = this.readFile(`${dir}limits`);
     if (n < 0) return this.failure();
@@ -163,12 +201,11 @@ export class ProcfsReader implements ProcSource {
     let readBytes = 0;
     let writeBytes = 0;
     n = this.readFile(`${dir}io`);
-    const io = n < 0 ? undefined : parseIoBytes(this.buf, n);
-    if (io === undefined) {
+    if (n < 0 || !parseIoInto(this.buf, n, this.ioOut)) {
       partial = true;
     } else {
-      readBytes = io.readBytes;
-      writeBytes = io.writeBytes;
+      readBytes = this.ioOut.readBytes;
+      writeBytes = this.ioOut.writeBytes;
     }
 
     const openFds = this.countEntries(`${dir}fd`);
@@ -177,45 +214,47 @@ export class ProcfsReader implements ProcSource {
     let wchan = '';
     n = this.readFile(`${dir}wchan`);
     if (n < 0) partial = true;
-    else wchan = parseWchanBytes(this.buf, n);
+    else wchan = this.wchanOf(n);
 
     let pssBytes = 0;
     let swapPssBytes = 0;
-    if (this.gatherSmaps) {
-      const smaps = this.readSmaps(dir);
-      if (smaps === undefined) {
-        partial = true;
+    let smapsSkipped = false;
+    if (this.gatherSmaps && options?.skipSmaps === true) {
+      smapsSkipped = true;
+    } else if (this.gatherSmaps && stat.rss * this.pageSize <= this.smapsMaxRssBytes) {
+      if (this.readSmaps(dir)) {
+        pssBytes = this.smapsOut.pssBytes;
+        swapPssBytes = this.smapsOut.swapPssBytes;
       } else {
-        pssBytes = smaps.pssBytes;
-        swapPssBytes = smaps.swapPssBytes;
+        partial = true;
       }
     }
 
-    const metrics: ProcMetrics = {
-      counts: {
-        cpuUser: stat.utime / USER_HZ,
-        cpuSystem: stat.stime / USER_HZ,
-        readBytes,
-        writeBytes,
-        majorPageFaults: stat.majflt,
-        minorPageFaults: stat.minflt,
-        ctxSwitchVoluntary: status.voluntaryCtxtSwitches,
-        ctxSwitchNonvoluntary: status.nonvoluntaryCtxtSwitches,
-      },
-      memory: {
-        residentBytes: stat.rss * this.pageSize,
-        virtualBytes: stat.vsize,
-        vmSwapBytes: status.vmSwapBytes,
-        proportionalBytes: pssBytes,
-        proportionalSwapBytes: swapPssBytes,
-      },
-      openFds,
-      fdLimit,
-      numThreads: stat.numThreads,
-      state: stat.state,
-      wchan,
-    };
-    return { kind: 'ok', metrics, partial };
+    const m = this.metricsOut;
+    const c = m.counts;
+    c.cpuUser = stat.utime / USER_HZ;
+    c.cpuSystem = stat.stime / USER_HZ;
+    c.readBytes = readBytes;
+    c.writeBytes = writeBytes;
+    c.majorPageFaults = stat.majflt;
+    c.minorPageFaults = stat.minflt;
+    c.ctxSwitchVoluntary = status.voluntaryCtxtSwitches;
+    c.ctxSwitchNonvoluntary = status.nonvoluntaryCtxtSwitches;
+    const mem = m.memory;
+    mem.residentBytes = stat.rss * this.pageSize;
+    mem.virtualBytes = stat.vsize;
+    mem.vmSwapBytes = status.vmSwapBytes;
+    mem.proportionalBytes = pssBytes;
+    mem.proportionalSwapBytes = swapPssBytes;
+    m.openFds = openFds;
+    m.fdLimit = fdLimit;
+    m.numThreads = stat.numThreads;
+    m.state = stat.state;
+    m.wchan = wchan;
+    const out = this.readOut;
+    out.partial = partial;
+    out.smapsSkipped = smapsSkipped;
+    return out;
   }
 
   readThreads(pid: number): ThreadsRead {
@@ -230,32 +269,31 @@ export class ProcfsReader implements ProcSource {
     if (names.length < 2) return NO_THREADS;
 
     const threads: ThreadSample[] = [];
-    for (const name of names) {
-      const tid = parseNumericName(name);
+    for (const entry of names) {
+      const tid = parseNumericName(entry);
       if (tid < 0) continue;
-      const dir = `${taskDir}/${name}/`;
+      const dir = `${taskDir}/${entry}/`;
 
       // Hard per thread: stat and status. (process-exporter also reads the thread's cmdline and
       // cgroup through GetStatic; cmdline only fails when status would too, so they are skipped.)
+      const stat = this.threadScan;
       let n = this.readFile(`${dir}stat`);
-      if (n < 0) continue;
-      const stat = parseStatBytes(this.buf, n, tid);
-      if (stat === undefined) continue;
+      if (n < 0 || !scanStat(this.buf, n, tid, stat)) continue;
+      const name = this.interner.decode(this.buf, stat.commStart, stat.commEnd);
       n = this.readFile(`${dir}status`);
-      if (n < 0) continue;
-      const status = parseStatusBytes(this.buf, n);
-      if (status === undefined) continue;
+      const status = this.threadStatusOut;
+      if (n < 0 || !parseStatusInto(this.buf, n, status)) continue;
 
       // Soft per thread, and not counted as partial (process-exporter ignores them).
       n = this.readFile(`${dir}io`);
-      const io = n < 0 ? undefined : parseIoBytes(this.buf, n);
+      const io = n >= 0 && parseIoInto(this.buf, n, this.ioOut) ? this.ioOut : undefined;
       n = this.readFile(`${dir}wchan`);
-      const wchan = n < 0 ? '' : parseWchanBytes(this.buf, n);
+      const wchan = n < 0 ? '' : this.wchanOf(n);
 
       threads.push({
         tid,
         starttime: stat.starttime,
-        name: stat.comm,
+        name,
         counts: {
           cpuUser: stat.utime / USER_HZ,
           cpuSystem: stat.stime / USER_HZ,
@@ -280,7 +318,7 @@ export class ProcfsReader implements ProcSource {
     if (n < 0) return undefined;
     const cmdline = parseCmdlineBytes(this.buf, n);
 
-    let status = this.statusFor === stat ? this.status : undefined;
+    let status: ProcStatus | undefined = stat === this.stat && this.statusPid === pid && this.statusSerial === this.statSerial ? this.statusOut : undefined;
     if (status === undefined) {
       n = this.readFile(`${dir}status`);
       if (n < 0) return undefined;
@@ -303,13 +341,19 @@ export class ProcfsReader implements ProcSource {
     };
   }
 
-  /** smaps_rollup, or the smaps sum when smaps_rollup does not exist; undefined on failure. */
-  private readSmaps(dir: string): ProcSmaps | undefined {
+  /** smaps_rollup, or the smaps sum when smaps_rollup does not exist, into smapsOut; false on failure. */
+  private readSmaps(dir: string): boolean {
     let n = this.readFile(`${dir}smaps_rollup`);
-    if (n >= 0) return parseSmapsRollupBytes(this.buf, n);
-    if (errnoCode(this.lastError) !== 'ENOENT') return undefined;
+    if (n >= 0) return parseSmapsRollupInto(this.buf, n, this.smapsOut);
+    if (errnoCode(this.lastError) !== 'ENOENT') return false;
     n = this.readFile(`${dir}smaps`, Infinity, true);
-    return n < 0 ? undefined : parseSmapsBytes(this.buf, n);
+    return n >= 0 && parseSmapsInto(this.buf, n, this.smapsOut);
+  }
+
+  /** wchan (`""` and `"0"` mean none, see wchan.ts), interned. */
+  private wchanOf(n: number): string {
+    if (n <= 0 || (n === 1 && this.buf[0] === 0x30)) return '';
+    return this.interner.decode(this.buf, 0, n);
   }
 
   /** The failed read of the last readFile, classified. */
@@ -373,6 +417,51 @@ export class ProcfsReader implements ProcSource {
     const bigger = Buffer.allocUnsafe(this.buf.length * 2);
     this.buf.copy(bigger, 0, 0, keep);
     this.buf = bigger;
+  }
+}
+
+type MutableMetrics = { -readonly [K in keyof ProcMetrics]: ProcMetrics[K] } & { readonly counts: Counts; readonly memory: Memory };
+
+/** The ProcStat readStat returns: reused, with comm decoded only when asked for (new processes). */
+class ReaderStat implements ProcStat {
+  pid = 0;
+  state = '';
+  ppid = 0;
+  minflt = 0;
+  majflt = 0;
+  utime = 0;
+  stime = 0;
+  numThreads = 0;
+  starttime = 0;
+  vsize = 0;
+  rss = 0;
+  #commBytes: Buffer = Buffer.allocUnsafe(64);
+  #commLength = 0;
+  #comm: string | undefined = undefined;
+
+  get comm(): string {
+    return (this.#comm ??= decodeUtf8(this.#commBytes, 0, this.#commLength));
+  }
+
+  load(f: StatScan, buf: Buffer): void {
+    this.pid = f.pid;
+    this.state = f.state;
+    this.ppid = f.ppid;
+    this.minflt = f.minflt;
+    this.majflt = f.majflt;
+    this.utime = f.utime;
+    this.stime = f.stime;
+    this.numThreads = f.numThreads;
+    this.starttime = f.starttime;
+    this.vsize = f.vsize;
+    this.rss = f.rss;
+    const len = f.commEnd - f.commStart;
+    if (len > this.#commBytes.length) this.#commBytes = Buffer.allocUnsafe(len);
+    // A byte loop: Buffer#copy of a sub-range allocates a view, and comm is at most 15 bytes.
+    const dst = this.#commBytes;
+    for (let i = 0; i < len; i++) dst[i] = buf[f.commStart + i] ?? 0;
+    this.#commLength = len;
+    this.#comm = undefined;
   }
 }
 

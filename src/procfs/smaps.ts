@@ -22,14 +22,24 @@ export function parseSmapsRollup(input: ProcInput): ProcSmaps | undefined {
 }
 
 export function parseSmapsRollupBytes(buf: Buffer, end: number): ProcSmaps | undefined {
-  const acc = new Accumulator();
+  const out: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
+  return parseSmapsRollupInto(buf, end, out) ? out : undefined;
+}
+
+export type MutableSmaps = { -readonly [K in keyof ProcSmaps]: ProcSmaps[K] };
+
+/** parseSmapsRollup over `buf[0, end)` into `out`, allocating nothing; false when malformed. */
+export function parseSmapsRollupInto(buf: Buffer, end: number, out: MutableSmaps): boolean {
+  const acc = ACC;
+  acc.reset();
   let pos = lineEnd(buf, 0, end) + 1;
   while (pos < end) {
     const eol = lineEnd(buf, pos, end);
-    if (eol > pos && !acc.add(buf, pos, eol)) return undefined;
+    if (eol > pos && !acc.add(buf, pos, eol)) return false;
     pos = eol + 1;
   }
-  return acc.result();
+  acc.into(out);
+  return true;
 }
 
 /** Sum of `Pss`/`SwapPss` over all mappings of an smaps file. */
@@ -39,16 +49,24 @@ export function parseSmaps(input: ProcInput): ProcSmaps | undefined {
 }
 
 export function parseSmapsBytes(buf: Buffer, end: number): ProcSmaps | undefined {
-  const acc = new Accumulator();
+  const out: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
+  return parseSmapsInto(buf, end, out) ? out : undefined;
+}
+
+/** parseSmaps over `buf[0, end)` into `out`, allocating nothing; false when malformed. */
+export function parseSmapsInto(buf: Buffer, end: number, out: MutableSmaps): boolean {
+  const acc = ACC;
+  acc.reset();
   let pos = 0;
   while (pos < end) {
     const next = lineEnd(buf, pos, end);
     // Go's bufio.Scanner drops one trailing \r.
     const eol = next > pos && buf[next - 1] === CR ? next - 1 : next;
-    if (!isHeaderStart(buf[pos] ?? 0) && !acc.add(buf, pos, eol)) return undefined;
+    if (!isHeaderStart(buf[pos] ?? 0) && !acc.add(buf, pos, eol)) return false;
     pos = next + 1;
   }
-  return acc.result();
+  acc.into(out);
+  return true;
 }
 
 /** `^[a-f0-9]`: the first byte of a mapping header line (`55a3994d9000-55a3994db000 r--p …`). */
@@ -76,10 +94,19 @@ class Accumulator {
     return true;
   }
 
-  result(): ProcSmaps {
-    return { pssBytes: this.pssKb * 1024, swapPssBytes: this.swapPssKb * 1024 };
+  reset(): void {
+    this.pssKb = 0;
+    this.swapPssKb = 0;
+  }
+
+  into(out: MutableSmaps): void {
+    out.pssBytes = this.pssKb * 1024;
+    out.swapPssBytes = this.swapPssKb * 1024;
   }
 }
+
+/** One accumulator for every parse: parsing is synchronous and never re-entrant. */
+const ACC = new Accumulator();
 
 function isTrimmable(c: number): boolean {
   return isSpace(c) || c === 0x6b /* k */ || c === 0x42 /* B */;

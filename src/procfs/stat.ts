@@ -31,91 +31,110 @@ export function parseStat(input: ProcInput, pid?: number): ProcStat | undefined 
 
 /** parseStat over `buf[0, end)`; the hot-path entry point (no copies, one string for comm). */
 export function parseStatBytes(buf: Buffer, end: number, pid?: number): ProcStat | undefined {
+  const f = SCRATCH;
+  if (!scanStat(buf, end, pid, f)) return undefined;
+  return {
+    pid: f.pid,
+    comm: decodeUtf8(buf, f.commStart, f.commEnd),
+    state: f.state,
+    ppid: f.ppid,
+    minflt: f.minflt,
+    majflt: f.majflt,
+    utime: f.utime,
+    stime: f.stime,
+    numThreads: f.numThreads,
+    starttime: f.starttime,
+    vsize: f.vsize,
+    rss: f.rss,
+  };
+}
+
+/** The fields of a stat file, filled in place by scanStat; comm is the byte range `[commStart, commEnd)`. */
+export class StatScan {
+  pid = 0;
+  commStart = 0;
+  commEnd = 0;
+  state = '';
+  ppid = 0;
+  minflt = 0;
+  majflt = 0;
+  utime = 0;
+  stime = 0;
+  numThreads = 0;
+  starttime = 0;
+  vsize = 0;
+  rss = 0;
+}
+
+const SCRATCH = new StatScan();
+
+/**
+ * Parses `buf[0, end)` into `out` without allocating (except a state token longer than one byte).
+ * False on garbage or truncated input, with `out` partly overwritten.
+ */
+export function scanStat(buf: Buffer, end: number, pid: number | undefined, out: StatScan): boolean {
   const open = indexOfByte(buf, OPEN_PAREN, 0, end);
-  if (open >= end) return undefined;
+  if (open >= end) return false;
   // Searching backwards from end - 1 never sees the stale bytes after the content.
   const close = buf.lastIndexOf(CLOSE_PAREN, end - 1);
-  if (close <= open) return undefined;
+  if (close <= open) return false;
 
-  let id: number;
   if (pid === undefined) {
     const s = trimStart(buf, 0, open);
-    id = parseIntAt(buf, s, trimEnd(buf, s, open));
-    if (Number.isNaN(id)) return undefined;
+    const id = parseIntAt(buf, s, trimEnd(buf, s, open));
+    if (Number.isNaN(id)) return false;
+    out.pid = id;
   } else {
-    id = pid;
+    out.pid = pid;
   }
-
-  let state = '';
-  let ppid = 0;
-  let minflt = 0;
-  let majflt = 0;
-  let utime = 0;
-  let stime = 0;
-  let numThreads = 0;
-  let starttime = 0;
-  let vsize = 0;
-  let rss = 0;
+  out.commStart = open + 1;
+  out.commEnd = close;
 
   let pos = close + 1;
   for (let field = 3; field <= LAST_FIELD; field++) {
     while (pos < end && isSpace(buf[pos] ?? 0)) pos++;
-    if (pos >= end) return undefined;
+    if (pos >= end) return false;
     const start = pos;
     while (pos < end && !isSpace(buf[pos] ?? 0)) pos++;
 
     if (field === 3) {
       // Go scans the state into a string: the whole token, normally one letter.
-      state = pos - start === 1 ? String.fromCharCode(buf[start] ?? 0) : decodeUtf8(buf, start, pos);
+      out.state = pos - start === 1 ? String.fromCharCode(buf[start] ?? 0) : decodeUtf8(buf, start, pos);
       continue;
     }
     const value = ((SIGNED_FIELDS >>> field) & 1) === 1 ? parseIntAt(buf, start, pos) : parseUintAt(buf, start, pos);
-    if (Number.isNaN(value)) return undefined;
+    if (Number.isNaN(value)) return false;
     switch (field) {
       case 4:
-        ppid = value;
+        out.ppid = value;
         break;
       case 10:
-        minflt = value;
+        out.minflt = value;
         break;
       case 12:
-        majflt = value;
+        out.majflt = value;
         break;
       case 14:
-        utime = value;
+        out.utime = value;
         break;
       case 15:
-        stime = value;
+        out.stime = value;
         break;
       case 20:
-        numThreads = value;
+        out.numThreads = value;
         break;
       case 22:
-        starttime = value;
+        out.starttime = value;
         break;
       case 23:
-        vsize = value;
+        out.vsize = value;
         break;
       case 24:
-        rss = value;
+        out.rss = value;
         break;
       default:
         break;
     }
   }
-
-  return {
-    pid: id,
-    comm: decodeUtf8(buf, open + 1, close),
-    state,
-    ppid,
-    minflt,
-    majflt,
-    utime,
-    stime,
-    numThreads,
-    starttime,
-    vsize,
-    rss,
-  };
+  return true;
 }

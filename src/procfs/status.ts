@@ -27,6 +27,14 @@ export function parseStatus(input: ProcInput): ProcStatus | undefined {
 
 /** parseStatus over `buf[0, end)`; allocation-free apart from the result. */
 export function parseStatusBytes(buf: Buffer, end: number): ProcStatus | undefined {
+  const out: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
+  return parseStatusInto(buf, end, out) ? out : undefined;
+}
+
+export type MutableStatus = { -readonly [K in keyof ProcStatus]: ProcStatus[K] };
+
+/** parseStatus over `buf[0, end)` into `out`, allocating nothing; false when the file is malformed. */
+export function parseStatusInto(buf: Buffer, end: number, out: MutableStatus): boolean {
   let euid = 0;
   let vmSwapBytes = 0;
   let voluntaryCtxtSwitches = 0;
@@ -40,16 +48,16 @@ export function parseStatusBytes(buf: Buffer, end: number): ProcStatus | undefin
       case 0x55: // U
         if (startsWithAt(buf, pos, eol, UID)) {
           const uid = idListSecond(buf, pos + UID.length, eol, 4);
-          if (uid < 0) return undefined;
+          if (uid < 0) return false;
           euid = uid;
         }
         break;
       case 0x47: // G
-        if (startsWithAt(buf, pos, eol, GID) && idListSecond(buf, pos + GID.length, eol, 4) < 0) return undefined;
+        if (startsWithAt(buf, pos, eol, GID) && idListSecond(buf, pos + GID.length, eol, 4) < 0) return false;
         break;
       case 0x4e: // N
         if (startsWithAt(buf, pos, eol, NSPID) && idListSecond(buf, pos + NSPID.length, eol, Infinity) < 0) {
-          return undefined;
+          return false;
         }
         break;
       case 0x56: // V
@@ -68,7 +76,11 @@ export function parseStatusBytes(buf: Buffer, end: number): ProcStatus | undefin
     }
     pos = eol + 1;
   }
-  return { euid, vmSwapBytes, voluntaryCtxtSwitches, nonvoluntaryCtxtSwitches };
+  out.euid = euid;
+  out.vmSwapBytes = vmSwapBytes;
+  out.voluntaryCtxtSwitches = voluntaryCtxtSwitches;
+  out.nonvoluntaryCtxtSwitches = nonvoluntaryCtxtSwitches;
+  return true;
 }
 
 /** The trimmed value with a trailing ` kB` removed, as a uint; 0 when it is not one. */

@@ -121,7 +121,17 @@ export interface ProcStatic {
 }
 
 export type MetricsRead =
-  | { readonly kind: 'ok'; readonly metrics: ProcMetrics; /** Some soft file (io, fd, wchan, smaps) failed. */ readonly partial: boolean }
+  | {
+      readonly kind: 'ok';
+      readonly metrics: ProcMetrics;
+      /** Some soft file (io, fd, wchan, smaps) failed. */
+      readonly partial: boolean;
+      /**
+       * smaps was not read because the caller asked so (`skipSmaps`): the proportional memory fields
+       * are 0 and mean "unknown", not "none". Absent or false otherwise.
+       */
+      readonly smapsSkipped?: boolean;
+    }
   | { readonly kind: 'failed'; /** The process was gone (ENOENT/ESRCH) rather than unreadable. */ readonly vanished: boolean };
 
 export interface ThreadsRead {
@@ -131,17 +141,26 @@ export interface ThreadsRead {
   readonly partial: boolean;
 }
 
+export interface ReadMetricsOptions {
+  /** Do not read smaps this time (the caller keeps the last value, `smaps_every`). */
+  readonly skipSmaps?: boolean;
+}
+
 /**
  * Source of process data: the real /proc under a root (see `ProcfsReader`) or an in-memory fake in tests.
  * Every method tolerates a process that vanished: it returns undefined / a failed read, never throws.
+ *
+ * What readStat and readMetrics return may be reused by the next call of the same method (the reader
+ * fills the same objects every time, so a cycle allocates nothing per process that outlives it):
+ * use it at once and copy what must be kept. ProcStatic, ThreadSample and ThreadsRead are not reused.
  */
 export interface ProcSource {
   /** Numeric entries of the root, or an error message when the root cannot be listed. */
   listPids(): { readonly ok: true; readonly pids: readonly number[] } | { readonly ok: false; readonly error: string };
   /** `/proc/<pid>/stat`, or undefined when unreadable. */
   readStat(pid: number): ProcStat | undefined;
-  /** stat (given), status, io, fd count, limits, wchan and smaps (when enabled). */
-  readMetrics(pid: number, stat: ProcStat): MetricsRead;
+  /** stat (given), status, io, fd count, limits, wchan and smaps (when enabled and not skipped). */
+  readMetrics(pid: number, stat: ProcStat, options?: ReadMetricsOptions): MetricsRead;
   /** task/<tid>/{stat,status,io,wchan}. */
   readThreads(pid: number): ThreadsRead;
   /** cmdline, status (euid), cgroup. Undefined when the process vanished. */

@@ -8,11 +8,11 @@ import type { Label, MetricFamily, Sample } from './types.js';
  * Families without samples are left out, as client_golang does.
  */
 export function renderExposition(families: readonly MetricFamily[]): string {
-  const sorted = [...families].filter((f) => f.samples.length > 0).sort((a, b) => compareGoStrings(a.name, b.name));
+  const sorted = families.filter((f) => f.samples.length > 0).sort((a, b) => compareGoStrings(a.name, b.name));
   const parts: string[] = [];
   for (const family of sorted) {
-    parts.push(`# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`);
-    const samples = [...family.samples].sort(compareSamples);
+    parts.push(familyHeader(family));
+    const samples = family.samples.length === 1 ? family.samples : [...family.samples].sort(compareSamples);
     for (const sample of samples) {
       parts.push(family.name, renderLabels(sample.labels), ' ', formatGoFloat(sample.value), '\n');
     }
@@ -20,8 +20,29 @@ export function renderExposition(families: readonly MetricFamily[]): string {
   return parts.join('');
 }
 
+/** `# HELP` and `# TYPE` lines, by family name (help and type checked, as they never change in practice). */
+const headers = new Map<string, { readonly help: string; readonly type: string; readonly text: string }>();
+
+function familyHeader(family: MetricFamily): string {
+  const cached = headers.get(family.name);
+  if (cached !== undefined && cached.help === family.help && cached.type === family.type) return cached.text;
+  const text = `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`;
+  if (headers.size > 10_000) headers.clear();
+  headers.set(family.name, { help: family.help, type: family.type, text });
+  return text;
+}
+
+/**
+ * `{name="value",…}` by label array: the namedprocess families reuse each series' label array from
+ * cycle to cycle (SeriesLabelCache), so a steady cycle renders no label text. Entries go away with
+ * their arrays. Label arrays are never mutated once built (they are readonly everywhere).
+ */
+const labelText = new WeakMap<readonly Label[], string>();
+
 function renderLabels(labels: readonly Label[]): string {
   if (labels.length === 0) return '';
+  const cached = labelText.get(labels);
+  if (cached !== undefined) return cached;
   let out = '{';
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
@@ -29,7 +50,9 @@ function renderLabels(labels: readonly Label[]): string {
     if (i > 0) out += ',';
     out += `${label.name}="${escapeLabelValue(label.value)}"`;
   }
-  return `${out}}`;
+  out += '}';
+  labelText.set(labels, out);
+  return out;
 }
 
 export function escapeLabelValue(v: string): string {

@@ -92,75 +92,265 @@ function l(...pairs: string[]): Label[] {
   return out;
 }
 
+/** The label sets of one group's series, built once and reused every cycle the group exists. */
+interface GroupLabels {
+  seen: number;
+  readonly group: Label[];
+  readonly memResident: Label[];
+  readonly memVirtual: Label[];
+  readonly memSwapped: Label[];
+  readonly memProportionalResident: Label[];
+  readonly memProportionalSwapped: Label[];
+  readonly cpuUser: Label[];
+  readonly cpuSystem: Label[];
+  readonly ctxVoluntary: Label[];
+  readonly ctxNonvoluntary: Label[];
+  readonly stateRunning: Label[];
+  readonly stateSleeping: Label[];
+  readonly stateWaiting: Label[];
+  readonly stateZombie: Label[];
+  readonly stateOther: Label[];
+  readonly wchans: Map<string, { seen: number; readonly labels: Label[] }>;
+  readonly threads: Map<string, ThreadLabels>;
+}
+
+interface ThreadLabels {
+  seen: number;
+  readonly thread: Label[];
+  readonly cpuUser: Label[];
+  readonly cpuSystem: Label[];
+  readonly ioRead: Label[];
+  readonly ioWrite: Label[];
+  readonly ctxVoluntary: Label[];
+  readonly ctxNonvoluntary: Label[];
+}
+
+function groupLabels(g: string): GroupLabels {
+  const group = l('groupname', g);
+  return {
+    seen: 0,
+    group,
+    memResident: l('groupname', g, 'memtype', 'resident'),
+    memVirtual: l('groupname', g, 'memtype', 'virtual'),
+    memSwapped: l('groupname', g, 'memtype', 'swapped'),
+    memProportionalResident: l('groupname', g, 'memtype', 'proportionalResident'),
+    memProportionalSwapped: l('groupname', g, 'memtype', 'proportionalSwapped'),
+    cpuUser: l('groupname', g, 'mode', 'user'),
+    cpuSystem: l('groupname', g, 'mode', 'system'),
+    ctxVoluntary: l('ctxswitchtype', 'voluntary', 'groupname', g),
+    ctxNonvoluntary: l('ctxswitchtype', 'nonvoluntary', 'groupname', g),
+    stateRunning: l('groupname', g, 'state', 'Running'),
+    stateSleeping: l('groupname', g, 'state', 'Sleeping'),
+    stateWaiting: l('groupname', g, 'state', 'Waiting'),
+    stateZombie: l('groupname', g, 'state', 'Zombie'),
+    stateOther: l('groupname', g, 'state', 'Other'),
+    wchans: new Map(),
+    threads: new Map(),
+  };
+}
+
+function threadLabels(g: string, n: string): ThreadLabels {
+  return {
+    seen: 0,
+    thread: l('groupname', g, 'threadname', n),
+    cpuUser: l('groupname', g, 'mode', 'user', 'threadname', n),
+    cpuSystem: l('groupname', g, 'mode', 'system', 'threadname', n),
+    ioRead: l('groupname', g, 'iomode', 'read', 'threadname', n),
+    ioWrite: l('groupname', g, 'iomode', 'write', 'threadname', n),
+    ctxVoluntary: l('ctxswitchtype', 'voluntary', 'groupname', g, 'threadname', n),
+    ctxNonvoluntary: l('ctxswitchtype', 'nonvoluntary', 'groupname', g, 'threadname', n),
+  };
+}
+
+/**
+ * The label arrays of every series, kept across cycles: a series has the same (frozen-in-practice,
+ * never mutated) label array every cycle, so building a cycle's families allocates only the samples,
+ * and consumers can cache per label array (the remote-write encoder caches each series' encoded
+ * labels, the exposition renderer each label set's text). Groups, wchans and thread names that
+ * disappear are dropped at the end of the cycle that no longer has them.
+ */
+export class SeriesLabelCache {
+  readonly #groups = new Map<string, GroupLabels>();
+  #cycle = 0;
+
+  /** Number of groups held (for tests). */
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  begin(): number {
+    return ++this.#cycle;
+  }
+
+  group(g: string, cycle: number): GroupLabels {
+    let labels = this.#groups.get(g);
+    if (labels === undefined) {
+      labels = groupLabels(g);
+      this.#groups.set(g, labels);
+    }
+    labels.seen = cycle;
+    return labels;
+  }
+
+  /** Forgets what the cycle did not use. */
+  end(cycle: number): void {
+    this.#groups.forEach((gl, name, groups) => {
+      if (gl.seen !== cycle) {
+        groups.delete(name);
+        return;
+      }
+      gl.wchans.forEach((w, key, map) => {
+        if (w.seen !== cycle) map.delete(key);
+      });
+      gl.threads.forEach((t, key, map) => {
+        if (t.seen !== cycle) map.delete(key);
+      });
+    });
+  }
+}
+
+function wchanLabels(gl: GroupLabels, g: string, wchan: string, cycle: number): Label[] {
+  let w = gl.wchans.get(wchan);
+  if (w === undefined) {
+    w = { seen: cycle, labels: l('groupname', g, 'wchan', wchan) };
+    gl.wchans.set(wchan, w);
+  }
+  w.seen = cycle;
+  return w.labels;
+}
+
+function threadLabelsOf(gl: GroupLabels, g: string, n: string, cycle: number): ThreadLabels {
+  let t = gl.threads.get(n);
+  if (t === undefined) {
+    t = threadLabels(g, n);
+    gl.threads.set(n, t);
+  }
+  t.seen = cycle;
+  return t;
+}
+
+const NO_LABELS: readonly Label[] = Object.freeze([]);
+
 /**
  * Builds the `namedprocess_*` families for one cycle, with process-exporter's names, labels and values.
  * `groups` undefined means the cycle failed (procfs root unreadable): only the scrape counters are emitted.
+ * With a `labelCache` (kept by the caller across cycles) every series reuses its label array.
  */
 export function buildNamedProcessFamilies(
   groups: ReadonlyMap<string, GroupStats> | undefined,
   errors: ScrapeErrorCounts,
   opts: SeriesOptions,
+  labelCache: SeriesLabelCache = new SeriesLabelCache(),
 ): MetricFamily[] {
-  const samples = new Map<FamilyKey, Sample[]>();
-  const add = (key: FamilyKey, labels: Label[], value: number): void => {
-    let list = samples.get(key);
-    if (list === undefined) {
-      list = [];
-      samples.set(key, list);
-    }
+  const lists: Record<FamilyKey, Sample[]> = {
+    numProcs: [],
+    cpuSeconds: [],
+    readBytes: [],
+    writeBytes: [],
+    majorPageFaults: [],
+    minorPageFaults: [],
+    contextSwitches: [],
+    memoryBytes: [],
+    openFiledesc: [],
+    worstFdRatio: [],
+    oldestStartTime: [],
+    numThreads: [],
+    states: [],
+    threadsWchan: [],
+    threadCount: [],
+    threadCpuSeconds: [],
+    threadIoBytes: [],
+    threadMajorPageFaults: [],
+    threadMinorPageFaults: [],
+    threadContextSwitches: [],
+    scrapeErrors: [],
+    scrapeProcReadErrors: [],
+    scrapePartialErrors: [],
+  };
+  /** Family keys in the order their first sample was added (the order the families are returned in). */
+  const order: FamilyKey[] = [];
+  const add = (key: FamilyKey, labels: readonly Label[], value: number): void => {
+    const list = lists[key];
+    if (list.length === 0) order.push(key);
     list.push({ labels, value });
   };
 
-  for (const [g, s] of groups ?? []) {
-    add('numProcs', l('groupname', g), s.procs);
-    add('memoryBytes', l('groupname', g, 'memtype', 'resident'), s.memory.residentBytes);
-    add('memoryBytes', l('groupname', g, 'memtype', 'virtual'), s.memory.virtualBytes);
-    add('memoryBytes', l('groupname', g, 'memtype', 'swapped'), s.memory.vmSwapBytes);
-    add('oldestStartTime', l('groupname', g), s.oldestStartMs === undefined ? GO_ZERO_TIME_UNIX : Math.floor(s.oldestStartMs / 1000));
-    add('openFiledesc', l('groupname', g), s.openFds);
-    add('worstFdRatio', l('groupname', g), s.worstFdRatio);
-    add('cpuSeconds', l('groupname', g, 'mode', 'user'), s.counts.cpuUser);
-    add('cpuSeconds', l('groupname', g, 'mode', 'system'), s.counts.cpuSystem);
-    add('readBytes', l('groupname', g), s.counts.readBytes);
-    add('writeBytes', l('groupname', g), s.counts.writeBytes);
-    add('majorPageFaults', l('groupname', g), s.counts.majorPageFaults);
-    add('minorPageFaults', l('groupname', g), s.counts.minorPageFaults);
-    add('contextSwitches', l('ctxswitchtype', 'voluntary', 'groupname', g), s.counts.ctxSwitchVoluntary);
-    add('contextSwitches', l('ctxswitchtype', 'nonvoluntary', 'groupname', g), s.counts.ctxSwitchNonvoluntary);
-    add('numThreads', l('groupname', g), s.numThreads);
-    add('states', l('groupname', g, 'state', 'Running'), s.states.running);
-    add('states', l('groupname', g, 'state', 'Sleeping'), s.states.sleeping);
-    add('states', l('groupname', g, 'state', 'Waiting'), s.states.waiting);
-    add('states', l('groupname', g, 'state', 'Zombie'), s.states.zombie);
-    add('states', l('groupname', g, 'state', 'Other'), s.states.other);
-    for (const [wchan, n] of s.wchans) add('threadsWchan', l('groupname', g, 'wchan', wchan), n);
+  const cycle = labelCache.begin();
+  groups?.forEach((s, g) => {
+    const gl = labelCache.group(g, cycle);
+    add('numProcs', gl.group, s.procs);
+    add('memoryBytes', gl.memResident, s.memory.residentBytes);
+    add('memoryBytes', gl.memVirtual, s.memory.virtualBytes);
+    add('memoryBytes', gl.memSwapped, s.memory.vmSwapBytes);
+    add('oldestStartTime', gl.group, s.oldestStartMs === undefined ? GO_ZERO_TIME_UNIX : Math.floor(s.oldestStartMs / 1000));
+    add('openFiledesc', gl.group, s.openFds);
+    add('worstFdRatio', gl.group, s.worstFdRatio);
+    add('cpuSeconds', gl.cpuUser, s.counts.cpuUser);
+    add('cpuSeconds', gl.cpuSystem, s.counts.cpuSystem);
+    add('readBytes', gl.group, s.counts.readBytes);
+    add('writeBytes', gl.group, s.counts.writeBytes);
+    add('majorPageFaults', gl.group, s.counts.majorPageFaults);
+    add('minorPageFaults', gl.group, s.counts.minorPageFaults);
+    add('contextSwitches', gl.ctxVoluntary, s.counts.ctxSwitchVoluntary);
+    add('contextSwitches', gl.ctxNonvoluntary, s.counts.ctxSwitchNonvoluntary);
+    add('numThreads', gl.group, s.numThreads);
+    add('states', gl.stateRunning, s.states.running);
+    add('states', gl.stateSleeping, s.states.sleeping);
+    add('states', gl.stateWaiting, s.states.waiting);
+    add('states', gl.stateZombie, s.states.zombie);
+    add('states', gl.stateOther, s.states.other);
+    s.wchans.forEach((n, wchan) => {
+      add('threadsWchan', wchanLabels(gl, g, wchan, cycle), n);
+    });
     if (opts.gatherSmaps) {
-      add('memoryBytes', l('groupname', g, 'memtype', 'proportionalResident'), s.memory.proportionalBytes);
-      add('memoryBytes', l('groupname', g, 'memtype', 'proportionalSwapped'), s.memory.proportionalSwapBytes);
+      add('memoryBytes', gl.memProportionalResident, s.memory.proportionalBytes);
+      add('memoryBytes', gl.memProportionalSwapped, s.memory.proportionalSwapBytes);
     }
     if (opts.threads) {
       for (const t of s.threads) {
-        const n = t.name;
-        add('threadCount', l('groupname', g, 'threadname', n), t.numThreads);
-        add('threadCpuSeconds', l('groupname', g, 'mode', 'user', 'threadname', n), t.counts.cpuUser);
-        add('threadCpuSeconds', l('groupname', g, 'mode', 'system', 'threadname', n), t.counts.cpuSystem);
-        add('threadIoBytes', l('groupname', g, 'iomode', 'read', 'threadname', n), t.counts.readBytes);
-        add('threadIoBytes', l('groupname', g, 'iomode', 'write', 'threadname', n), t.counts.writeBytes);
-        add('threadMajorPageFaults', l('groupname', g, 'threadname', n), t.counts.majorPageFaults);
-        add('threadMinorPageFaults', l('groupname', g, 'threadname', n), t.counts.minorPageFaults);
-        add('threadContextSwitches', l('ctxswitchtype', 'voluntary', 'groupname', g, 'threadname', n), t.counts.ctxSwitchVoluntary);
-        add('threadContextSwitches', l('ctxswitchtype', 'nonvoluntary', 'groupname', g, 'threadname', n), t.counts.ctxSwitchNonvoluntary);
+        const tl = threadLabelsOf(gl, g, t.name, cycle);
+        add('threadCount', tl.thread, t.numThreads);
+        add('threadCpuSeconds', tl.cpuUser, t.counts.cpuUser);
+        add('threadCpuSeconds', tl.cpuSystem, t.counts.cpuSystem);
+        add('threadIoBytes', tl.ioRead, t.counts.readBytes);
+        add('threadIoBytes', tl.ioWrite, t.counts.writeBytes);
+        add('threadMajorPageFaults', tl.thread, t.counts.majorPageFaults);
+        add('threadMinorPageFaults', tl.thread, t.counts.minorPageFaults);
+        add('threadContextSwitches', tl.ctxVoluntary, t.counts.ctxSwitchVoluntary);
+        add('threadContextSwitches', tl.ctxNonvoluntary, t.counts.ctxSwitchNonvoluntary);
       }
     }
-  }
-  add('scrapeErrors', [], errors.scrapeErrors);
-  add('scrapeProcReadErrors', [], errors.procReadErrors);
-  add('scrapePartialErrors', [], errors.partialErrors);
+  });
+  labelCache.end(cycle);
+  add('scrapeErrors', NO_LABELS, errors.scrapeErrors);
+  add('scrapeProcReadErrors', NO_LABELS, errors.procReadErrors);
+  add('scrapePartialErrors', NO_LABELS, errors.partialErrors);
 
   const families: MetricFamily[] = [];
-  for (const [key, list] of samples) {
+  for (const key of order) {
     const spec = FAMILIES[key];
-    families.push({ name: spec.name, help: spec.help, type: spec.type, samples: list });
+    families.push({ name: spec.name, help: spec.help, type: spec.type, samples: lists[key] });
   }
   return families;
+}
+
+/** The cycle time budget's self-metrics (only emitted when `cycle_time_budget` is set). */
+export const BUDGET_FAMILIES = {
+  exceeded: {
+    name: 'procpush_cycle_budget_exceeded_total',
+    help: 'Cycles that ran out of cycle_time_budget before reading every process (the rest was carried over or deferred)',
+    type: 'counter',
+  },
+  skipped: {
+    name: 'procpush_cycle_budget_skipped_processes_total',
+    help: 'Processes left unread because a cycle ran out of cycle_time_budget',
+    type: 'counter',
+  },
+} as const satisfies Record<string, FamilySpec>;
+
+export function buildBudgetFamilies(counts: { readonly exceeded: number; readonly skippedProcesses: number }): MetricFamily[] {
+  return [
+    { ...BUDGET_FAMILIES.exceeded, samples: [{ labels: NO_LABELS, value: counts.exceeded }] },
+    { ...BUDGET_FAMILIES.skipped, samples: [{ labels: NO_LABELS, value: counts.skippedProcesses }] },
+  ];
 }

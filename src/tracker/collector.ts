@@ -1,5 +1,5 @@
 import type { ProcSource } from '../procfs/types.js';
-import { buildNamedProcessFamilies } from '../series/namedprocess.js';
+import { buildBudgetFamilies, buildNamedProcessFamilies, SeriesLabelCache } from '../series/namedprocess.js';
 import type { SeriesOptions } from '../series/namedprocess.js';
 import type { MetricFamily } from '../series/types.js';
 import type { GroupStats, GrouperOptions, GrouperSnapshot } from './grouper.js';
@@ -31,6 +31,16 @@ export interface CycleReport {
   readonly procs: number;
   /** The processes tracked after this cycle, with their group. */
   readonly tracked: readonly TrackedProc[];
+  /** Processes of the listing left unread because the cycle time budget ran out (0 without a budget). */
+  readonly budgetSkipped: number;
+}
+
+/** What the cycle time budget cut so far (not saved with the state). */
+export interface BudgetCounters {
+  /** Cycles that ran out of budget. */
+  readonly exceeded: number;
+  /** Processes left unread by those cycles. */
+  readonly skippedProcesses: number;
 }
 
 /**
@@ -43,6 +53,10 @@ export class Collector {
   readonly #source: ProcSource;
   readonly #opts: CollectorOptions;
   readonly #counters: CollectorCounters = { scrapeErrors: 0, procReadErrors: 0, partialErrors: 0 };
+  /** Label arrays kept across cycles (see SeriesLabelCache). */
+  readonly #labels = new SeriesLabelCache();
+  #budgetExceeded = 0;
+  #budgetSkipped = 0;
 
   constructor(source: ProcSource, opts: CollectorOptions) {
     this.#source = source;
@@ -65,16 +79,31 @@ export class Collector {
     // Upstream only counts read errors in the startup cycle; we count them every cycle (docs/compatibility.md).
     this.#counters.procReadErrors += result.errors.read;
     if (!result.ok) this.#counters.scrapeErrors++;
+    if (result.budget.exceeded) {
+      this.#budgetExceeded++;
+      this.#budgetSkipped += result.budget.skipped;
+    }
     const groups = result.ok ? result.groups : undefined;
     let procs = 0;
-    for (const g of groups?.values() ?? []) procs += g.procs;
+    groups?.forEach((g) => {
+      procs += g.procs;
+    });
+    const families = buildNamedProcessFamilies(groups, this.#counters, this.#opts, this.#labels);
+    // The budget's counters exist only when a budget is set: without one the output is process-exporter's.
+    if ((this.#opts.cycleTimeBudgetMs ?? 0) > 0) families.push(...buildBudgetFamilies(this.budget));
     return {
-      families: buildNamedProcessFamilies(groups, this.#counters, this.#opts),
+      families,
       groups,
       error: result.ok ? undefined : result.error,
       procs,
       tracked: result.ok ? result.procs : [],
+      budgetSkipped: result.budget.skipped,
     };
+  }
+
+  /** What the cycle time budget cut since this collector started. */
+  get budget(): BudgetCounters {
+    return { exceeded: this.#budgetExceeded, skippedProcesses: this.#budgetSkipped };
   }
 
   /** Error counters so far (copies). */

@@ -1,6 +1,6 @@
 import type { Counts, Memory, ProcSource, States } from '../procfs/types.js';
 import { addCounts, addStates, copyCounts, zeroCounts, zeroStates } from './counts.js';
-import type { CollectErrors, TrackedProc, TrackerSnapshot, TrackerOptions } from './tracker.js';
+import type { BudgetReport, CollectErrors, TrackedProc, TrackedThread, TrackerSnapshot, TrackerOptions } from './tracker.js';
 import { Tracker } from './tracker.js';
 
 /** Threads of a group that share a thread name. */
@@ -37,8 +37,9 @@ export type GrouperCycle =
       readonly groups: ReadonlyMap<string, GroupStats>;
       /** The processes tracked after this cycle, with their group. */
       readonly procs: readonly TrackedProc[];
+      readonly budget: BudgetReport;
     }
-  | { readonly ok: false; readonly errors: CollectErrors; readonly error: string };
+  | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
 
 export interface GrouperSnapshot {
   readonly tracker: TrackerSnapshot;
@@ -97,19 +98,27 @@ function addProc(g: GroupBuilder, p: TrackedProc): void {
   addStates(g.states, p.states);
   const start = p.static.startTimeMs;
   if (g.oldestStartMs === undefined || start < g.oldestStartMs) g.oldestStartMs = start;
-  for (const [wchan, n] of p.wchans) g.wchans.set(wchan, (g.wchans.get(wchan) ?? 0) + n);
+  // forEach with the builder as `this`: neither a [key, value] pair per entry (for-of over entries)
+  // nor a closure per process.
+  if (p.wchans.size > 0) p.wchans.forEach(addWchan, g);
   if (p.threads !== undefined && p.threads.size > 1) {
     g.threadTracked = true;
-    for (const t of p.threads.values()) {
-      let tg = g.threadsByName.get(t.name);
-      if (tg === undefined) {
-        tg = { name: t.name, numThreads: 0, counts: zeroCounts() };
-        g.threadsByName.set(t.name, tg);
-      }
-      tg.numThreads++;
-      addCounts(tg.counts, t.latest);
-    }
+    p.threads.forEach(addThread, g);
   }
+}
+
+function addWchan(this: GroupBuilder, n: number, wchan: string): void {
+  this.wchans.set(wchan, (this.wchans.get(wchan) ?? 0) + n);
+}
+
+function addThread(this: GroupBuilder, t: TrackedThread): void {
+  let tg = this.threadsByName.get(t.name);
+  if (tg === undefined) {
+    tg = { name: t.name, numThreads: 0, counts: zeroCounts() };
+    this.threadsByName.set(t.name, tg);
+  }
+  tg.numThreads++;
+  addCounts(tg.counts, t.latest);
 }
 
 function toStats(g: GroupBuilder, threads: readonly ThreadGroup[]): GroupStats {
@@ -149,7 +158,10 @@ export class Grouper {
     if (!cycle.ok) return cycle;
 
     const builders = new Map<string, GroupBuilder>();
-    for (const p of cycle.procs) {
+    const procs = cycle.procs;
+    for (let i = 0; i < procs.length; i++) {
+      const p = procs[i];
+      if (p === undefined) continue;
       let g = builders.get(p.group);
       if (g === undefined) {
         g = newBuilder();
@@ -178,7 +190,7 @@ export class Grouper {
       empty.counts = copyCounts(counts);
       groups.set(name, toStats(empty, []));
     }
-    return { ok: true, errors: cycle.errors, groups, procs: cycle.procs };
+    return { ok: true, errors: cycle.errors, groups, procs: cycle.procs, budget: cycle.budget };
   }
 
   #threads(group: string, g: GroupBuilder): ThreadGroup[] {

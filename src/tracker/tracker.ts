@@ -1,6 +1,6 @@
-import type { Counts, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
+import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
 import type { ProcAttributes } from '../config/matcher.js';
-import { addState, copyCounts, subCounts, zeroCounts, zeroStates } from './counts.js';
+import { addState, copyCounts, zeroCounts, zeroStates } from './counts.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
 export type NamingAttributes = ProcAttributes;
@@ -20,43 +20,100 @@ export interface TrackerOptions {
   readonly recheckTimeLimitMs: number;
   /** Resolves an effective uid to a user name ({{.Username}}); cached by the caller or here. */
   readonly lookupUsername: (uid: number) => string;
+  /**
+   * Read smaps_rollup of a tracked process only every Nth cycle (staggered by pid) and keep its last
+   * proportional memory in between (`smaps_every`). A new process is always read. Default 1: every cycle.
+   */
+  readonly smapsEvery?: number;
+  /**
+   * Per-cycle time budget in ms (`cycle_time_budget`); 0 or undefined: none. Once a cycle has run this
+   * long, the rest of its processes are not read: tracked ones are carried over unchanged (no delta
+   * this cycle, so nothing is lost: the next read's delta covers both cycles), ignored ones stay
+   * ignored, new ones are left for a later cycle. The next cycle starts where this one stopped.
+   * The startup cycle, which sets the baselines, has no budget.
+   */
+  readonly cycleTimeBudgetMs?: number;
+  /** Monotonic clock in ms for the budget; defaults to performance.now. */
+  readonly monotonicMs?: () => number;
 }
 
-/** A thread of a tracked process, keyed by tid + start time. */
+/** A thread of a tracked process, identified by tid + start time. Updated in place every cycle. */
 export interface TrackedThread {
-  readonly name: string;
+  readonly tid: number;
+  readonly starttime: number;
+  name: string;
   /** Counts at the last read. */
   readonly accum: Counts;
   /** Increase since the previous cycle; 0 in the cycle the thread is first seen. */
   readonly latest: Counts;
-  readonly wchan: string;
-  readonly lastCycle: number;
+  wchan: string;
+  lastCycle: number;
 }
 
 /** Context-switch counts of one task at the last read, to compute deltas that never go negative. */
 interface TaskCtx {
-  readonly voluntary: number;
-  readonly nonvoluntary: number;
+  starttime: number;
+  voluntary: number;
+  nonvoluntary: number;
+  lastCycle: number;
 }
 
-/** A process being tracked: its group, latest metrics and the increase seen in the last cycle. */
+/** ProcMetrics owned and updated in place by the tracker. */
+interface OwnedMetrics {
+  readonly counts: Counts;
+  readonly memory: Memory;
+  openFds: number;
+  fdLimit: number;
+  numThreads: number;
+  state: string;
+  wchan: string;
+}
+
+/**
+ * A process being tracked: its group, latest metrics and the increase seen in the last cycle.
+ * Everything here is owned by the tracker and updated in place each cycle, so that a steady cycle
+ * allocates nothing that outlives it: read it during the cycle's report, copy what must be kept.
+ */
 export interface TrackedProc {
   readonly pid: number;
   readonly starttime: number;
   group: string;
   readonly static: ProcStatic;
-  metrics: ProcMetrics;
+  readonly metrics: ProcMetrics;
   /** Increase of the counters in the last cycle (a delta, not a total). */
-  lastaccum: Counts;
-  /** Threads of a multi-threaded process, by `tid:starttime`; undefined for fewer than 2 threads. */
-  threads: Map<string, TrackedThread> | undefined;
-  /** Context switches per task (`tid:starttime`, or the process itself when single-threaded). */
-  taskCtx: Map<string, TaskCtx>;
+  readonly lastaccum: Counts;
+  /** Threads of a multi-threaded process, by tid; undefined for fewer than 2 threads. */
+  readonly threads: ReadonlyMap<number, TrackedThread> | undefined;
   /** Each task's state counted once (upstream counts the main thread twice, #338). */
-  states: States;
+  readonly states: States;
   /** Wchan of each task counted once; "" is never a key. */
-  wchans: Map<string, number>;
+  readonly wchans: ReadonlyMap<string, number>;
+  readonly lastCycle: number;
+}
+
+/** The tracker's own view of a tracked process (mutable). */
+interface Proc {
+  readonly kind: 'tracked';
+  readonly pid: number;
+  readonly starttime: number;
+  group: string;
+  readonly static: ProcStatic;
+  readonly metrics: OwnedMetrics;
+  readonly lastaccum: Counts;
+  threads: Map<number, TrackedThread> | undefined;
+  /** Context switches per task by tid (the process itself when single-threaded). */
+  readonly taskCtx: Map<number, TaskCtx>;
+  readonly states: States;
+  readonly wchans: Map<string, number>;
   lastCycle: number;
+}
+
+/** A process that matched no rule and is never read again (unless recheck). */
+interface Ignored {
+  readonly kind: 'ignored';
+  readonly starttime: number;
+  /** Last cycle its pid was listed; an ignored process that is no longer listed is forgotten. */
+  listedCycle: number;
 }
 
 export interface CollectErrors {
@@ -66,24 +123,31 @@ export interface CollectErrors {
   partial: number;
 }
 
-export type TrackerCycle =
-  | { readonly ok: true; readonly errors: CollectErrors; readonly procs: readonly TrackedProc[] }
-  | { readonly ok: false; readonly errors: CollectErrors; readonly error: string };
-
-interface NewProc {
-  readonly key: string;
-  readonly pid: number;
-  readonly starttime: number;
-  readonly static: ProcStatic;
-  readonly metrics: ProcMetrics;
-  readonly threads: readonly ThreadSample[] | undefined;
-  readonly states: States;
-  readonly wchans: Map<string, number>;
-  readonly tasks: Map<string, TaskCtx>;
+/** What a cycle skipped because of the cycle time budget. */
+export interface BudgetReport {
+  /** The budget was exhausted before every process was read. */
+  readonly exceeded: boolean;
+  /** Processes of the listing not read this cycle. */
+  readonly skipped: number;
 }
+
+export type TrackerCycle =
+  | { readonly ok: true; readonly errors: CollectErrors; readonly procs: readonly TrackedProc[]; readonly budget: BudgetReport }
+  | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
+
+const NO_BUDGET_HIT: BudgetReport = Object.freeze({ exceeded: false, skipped: 0 });
 
 function procKey(pid: number, starttime: number): string {
   return `${pid}:${starttime}`;
+}
+
+/** `pid:starttime` back to its parts; undefined when malformed. */
+function parseKey(key: string): { id: number; starttime: number } | undefined {
+  const colon = key.indexOf(':');
+  if (colon < 0) return undefined;
+  const id = Number(key.slice(0, colon));
+  const starttime = Number(key.slice(colon + 1));
+  return Number.isFinite(id) && Number.isFinite(starttime) ? { id, starttime } : undefined;
 }
 
 /**
@@ -93,19 +157,28 @@ function procKey(pid: number, starttime: number): string {
  * process that started after the first cycle contributes its whole lifetime counts when first seen.
  *
  * Intentional differences (docs/compatibility.md): context-switch deltas are computed per task and
- * never go negative (#193, #287), and states/wchans count each thread once (#338).
+ * never go negative (#193, #287), states/wchans count each thread once (#338), and an ignored
+ * process is forgotten once its pid is no longer listed (upstream keeps it until the pid is reused).
+ *
+ * State is kept by pid (a pid has at most one identity at a time) and updated in place.
  */
 export class Tracker {
   readonly #opts: TrackerOptions;
-  /** Tracked processes; `null` marks an ignored one. */
-  readonly #tracked = new Map<string, TrackedProc | null>();
-  /** pid → key of the newest identity seen for that pid. */
-  readonly #procIds = new Map<number, string>();
+  readonly #smapsEvery: number;
+  readonly #budgetMs: number;
+  readonly #now: () => number;
+  /** Tracked and ignored processes by pid. */
+  readonly #procs = new Map<number, Proc | Ignored>();
   #firstUpdateAtMs: number | undefined;
   #cycle = 0;
+  /** With a budget: the pid after which the next cycle starts (the last one read), -1 for the start. */
+  #resumeAfterPid = -1;
 
   constructor(opts: TrackerOptions) {
     this.#opts = opts;
+    this.#smapsEvery = Math.max(1, Math.floor(opts.smapsEvery ?? 1));
+    this.#budgetMs = opts.cycleTimeBudgetMs ?? 0;
+    this.#now = opts.monotonicMs ?? (() => performance.now());
   }
 
   get firstUpdateAtMs(): number | undefined {
@@ -114,21 +187,43 @@ export class Tracker {
 
   /** Runs one cycle over `source` at wall-clock time `nowMs`. */
   update(source: ProcSource, nowMs: number): TrackerCycle {
+    const firstCycle = this.#firstUpdateAtMs === undefined;
     this.#firstUpdateAtMs ??= nowMs;
     const cycle = ++this.#cycle;
     const errors: CollectErrors = { read: 0, partial: 0 };
+    const startedMs = this.#budgetMs > 0 ? this.#now() : 0;
     const listing = source.listPids();
-    if (!listing.ok) return { ok: false, errors, error: listing.error };
+    if (!listing.ok) return { ok: false, errors, error: listing.error, budget: NO_BUDGET_HIT };
 
-    const newProcs: NewProc[] = [];
-    for (const pid of listing.pids) {
+    const pids = listing.pids;
+    const n = pids.length;
+    // Without a budget (or when the last cycle completed) the listing is walked in order, as upstream.
+    const budgeted = this.#budgetMs > 0 && !firstCycle;
+    const first = budgeted ? startIndex(pids, this.#resumeAfterPid) : 0;
+    let skippedFrom = -1;
+    const newProcs: Proc[] = [];
+    for (let k = 0; k < n; k++) {
+      const pid = pids[(first + k) % n] ?? -1;
+      if (budgeted && k > 0 && this.#now() - startedMs >= this.#budgetMs) {
+        skippedFrom = k;
+        break;
+      }
+      const known = this.#procs.get(pid);
       const stat = source.readStat(pid);
-      if (stat === undefined) continue;
-      const key = procKey(pid, stat.starttime);
-      const last = this.#tracked.get(key);
-      if (last === null) continue; // ignored: nothing more is read
+      if (stat === undefined) {
+        // A listed pid whose stat cannot be read: an ignored entry stays (it is still there).
+        if (known?.kind === 'ignored') known.listedCycle = cycle;
+        continue;
+      }
+      const last = known !== undefined && known.starttime === stat.starttime ? known : undefined;
+      if (last?.kind === 'ignored') {
+        last.listedCycle = cycle;
+        continue; // ignored: nothing more is read
+      }
+      if (known?.kind === 'ignored') known.listedCycle = cycle; // replaced below if the new process is kept
 
-      const read = source.readMetrics(pid, stat);
+      const readSmaps = last === undefined || this.#smapsEvery === 1 || (cycle + pid) % this.#smapsEvery === 0;
+      const read: MetricsRead = readSmaps ? source.readMetrics(pid, stat) : source.readMetrics(pid, stat, { skipSmaps: true });
       if (read.kind === 'failed') {
         if (!read.vanished) errors.read++;
         continue;
@@ -136,38 +231,58 @@ export class Tracker {
       const threadsRead = source.readThreads(pid);
       if (read.partial || threadsRead.partial) errors.partial++;
       const threads = threadsRead.threads;
-      const { tasks, states, wchans } = summariseTasks(pid, stat.starttime, read.metrics, threads);
-      const metrics = withTaskCtx(read.metrics, tasks);
 
       if (last !== undefined) {
-        updateTracked(last, { metrics, threads, tasks, states, wchans, cycle });
+        updateTracked(last, read.metrics, read.smapsSkipped === true, threads, cycle);
         continue;
       }
       const staticInfo = source.readStatic(pid, stat);
       if (staticInfo === undefined) continue;
-      newProcs.push({ key, pid, starttime: stat.starttime, static: staticInfo, metrics, threads, states, wchans, tasks });
-      const oldKey = this.#procIds.get(pid);
-      if (oldKey !== undefined) this.#tracked.delete(oldKey);
-      this.#procIds.set(pid, key);
+      newProcs.push(newProc(pid, stat.starttime, staticInfo, read.metrics, threads, cycle));
+      // The pid's previous identity (tracked or ignored) is gone.
+      if (known !== undefined) this.#procs.delete(pid);
     }
 
-    for (const [key, proc] of this.#tracked) {
-      if (proc === null) continue;
-      if (proc.lastCycle !== cycle) {
-        this.#tracked.delete(key);
-        this.#procIds.delete(proc.pid);
+    let skipped = 0;
+    if (skippedFrom >= 0) {
+      skipped = n - skippedFrom;
+      // Carried over as if read unchanged: no delta, not vanished. Ignored ones stay ignored.
+      for (let k = skippedFrom; k < n; k++) {
+        const pid = pids[(first + k) % n] ?? -1;
+        const known = this.#procs.get(pid);
+        if (known === undefined) continue;
+        if (known.kind === 'ignored') {
+          known.listedCycle = cycle;
+        } else {
+          setZero(known.lastaccum);
+          for (const t of known.threads?.values() ?? []) {
+            setZero(t.latest);
+            t.lastCycle = cycle;
+          }
+          known.lastCycle = cycle;
+        }
       }
+      this.#resumeAfterPid = pids[(first + skippedFrom - 1) % n] ?? -1;
+    } else {
+      this.#resumeAfterPid = -1;
     }
+
+    // forEach: no [key, value] pair per entry, as a for-of over entries would allocate.
+    this.#procs.forEach((p, pid, map) => {
+      if (p.kind === 'tracked' ? p.lastCycle !== cycle : p.listedCycle !== cycle) map.delete(pid);
+    });
 
     this.#nameNewProcs(newProcs, cycle, nowMs);
 
     const procs: TrackedProc[] = [];
-    for (const proc of this.#tracked.values()) if (proc !== null) procs.push(proc);
-    return { ok: true, errors, procs };
+    this.#procs.forEach((p) => {
+      if (p.kind === 'tracked') procs.push(p);
+    });
+    return { ok: true, errors, procs, budget: skipped > 0 ? { exceeded: true, skipped } : NO_BUDGET_HIT };
   }
 
-  #nameNewProcs(newProcs: readonly NewProc[], cycle: number, nowMs: number): void {
-    const untracked = new Map<string, NewProc>();
+  #nameNewProcs(newProcs: readonly Proc[], cycle: number, nowMs: number): void {
+    let untracked: Map<number, Proc> | undefined;
     for (const p of newProcs) {
       const result = this.#opts.namer.matchAndName({
         comm: p.static.comm,
@@ -177,126 +292,127 @@ export class Tracker {
         pid: p.pid,
         startTimeMs: p.static.startTimeMs,
       });
-      if (result.matched) this.#track(result.name, p, cycle);
-      else untracked.set(p.key, p);
+      if (result.matched) this.#track(result.name, p);
+      else (untracked ??= new Map()).set(p.pid, p);
     }
-    if (!this.#opts.children) return;
+    // Without -children an unmatched process is neither tracked nor ignored: it is read and offered
+    // to the namer again next cycle, as upstream does.
+    if (untracked === undefined || !this.#opts.children) return;
     for (const p of untracked.values()) {
-      if (this.#tracked.has(p.key)) continue; // tracked or ignored while walking another lineage
+      if (this.#procs.get(p.pid)?.starttime === p.starttime) continue; // tracked or ignored while walking another lineage
       this.#checkAncestry(p, untracked, cycle, nowMs);
     }
   }
 
   /** Walks up the parents of an unmatched new process; tracks it under the first tracked ancestor's group. */
-  #checkAncestry(p: NewProc, newProcs: ReadonlyMap<string, NewProc>, cycle: number, nowMs: number): string {
-    const parentKey = this.#procIds.get(p.static.ppid);
-    if (parentKey === undefined || p.static.ppid < 1) {
-      this.#ignore(p, nowMs);
-      return '';
-    }
-    const parent = this.#tracked.get(parentKey);
+  #checkAncestry(p: Proc, newProcs: ReadonlyMap<number, Proc>, cycle: number, nowMs: number): string {
+    const ppid = p.static.ppid;
+    const parent = ppid < 1 ? undefined : this.#procs.get(ppid);
     if (parent !== undefined) {
-      if (parent !== null) {
-        this.#track(parent.group, p, cycle);
+      if (parent.kind === 'tracked') {
+        this.#track(parent.group, p);
         return parent.group;
       }
-      this.#ignore(p, nowMs);
+      this.#ignore(p, nowMs, cycle);
       return '';
     }
-    const newParent = newProcs.get(parentKey);
+    const newParent = ppid < 1 ? undefined : newProcs.get(ppid);
     if (newParent !== undefined) {
       const name = this.#checkAncestry(newParent, newProcs, cycle, nowMs);
       if (name !== '') {
-        this.#track(name, p, cycle);
+        this.#track(name, p);
         return name;
       }
     }
-    this.#ignore(p, nowMs);
+    this.#ignore(p, nowMs, cycle);
     return '';
   }
 
-  #track(group: string, p: NewProc, cycle: number): void {
+  #track(group: string, p: Proc): void {
     const firstUpdate = this.#firstUpdateAtMs ?? 0;
-    let threads: Map<string, TrackedThread> | undefined;
-    if (p.threads !== undefined && p.threads.length > 0) {
-      threads = new Map();
-      for (const t of p.threads) {
-        threads.set(procKey(t.tid, t.starttime), { name: t.name, accum: t.counts, latest: zeroCounts(), wchan: t.wchan, lastCycle: cycle });
-      }
-    }
-    this.#tracked.set(p.key, {
-      pid: p.pid,
-      starttime: p.starttime,
-      group,
-      static: p.static,
-      metrics: p.metrics,
-      // A process that started after the first cycle counts its whole lifetime; one that was
-      // already running then contributes only what it does from now on.
-      lastaccum: p.static.startTimeMs > firstUpdate ? copyCounts(p.metrics.counts) : zeroCounts(),
-      threads,
-      taskCtx: p.tasks,
-      states: p.states,
-      wchans: p.wchans,
-      lastCycle: cycle,
-    });
+    p.group = group;
+    // A process that started after the first cycle counts its whole lifetime; one that was
+    // already running then contributes only what it does from now on.
+    if (p.static.startTimeMs > firstUpdate) Object.assign(p.lastaccum, p.metrics.counts);
+    this.#procs.set(p.pid, p);
   }
 
-  #ignore(p: NewProc, nowMs: number): void {
+  #ignore(p: Proc, nowMs: number, cycle: number): void {
     if (this.#opts.recheck) {
       if (this.#opts.recheckTimeLimitMs === 0) return;
       if (p.static.startTimeMs + this.#opts.recheckTimeLimitMs > nowMs) return;
     }
-    this.#tracked.set(p.key, null);
+    this.#procs.set(p.pid, { kind: 'ignored', starttime: p.starttime, listedCycle: cycle });
   }
 
   /** Serialisable snapshot, for `once --state` and restart-safe counters. */
   snapshot(): TrackerSnapshot {
     const tracked: TrackedProcSnapshot[] = [];
     const ignored: string[] = [];
-    for (const [key, proc] of this.#tracked) {
-      if (proc === null) {
+    const procIds: [number, string][] = [];
+    for (const [pid, p] of this.#procs) {
+      const key = procKey(pid, p.starttime);
+      procIds.push([pid, key]);
+      if (p.kind === 'ignored') {
         ignored.push(key);
         continue;
       }
       tracked.push({
-        pid: proc.pid,
-        starttime: proc.starttime,
-        group: proc.group,
-        static: proc.static,
-        metrics: proc.metrics,
-        threads: proc.threads === undefined ? null : [...proc.threads].map(([k, t]) => ({ key: k, name: t.name, accum: t.accum, wchan: t.wchan })),
-        taskCtx: [...proc.taskCtx].map(([k, c]) => ({ key: k, voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
+        pid: p.pid,
+        starttime: p.starttime,
+        group: p.group,
+        static: p.static,
+        metrics: copyMetrics(p.metrics),
+        threads:
+          p.threads === undefined
+            ? null
+            : [...p.threads.values()].map((t) => ({ key: procKey(t.tid, t.starttime), name: t.name, accum: copyCounts(t.accum), wchan: t.wchan })),
+        taskCtx: [...p.taskCtx].map(([tid, c]) => ({ key: procKey(tid, c.starttime), voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
       });
     }
-    return { firstUpdateAtMs: this.#firstUpdateAtMs ?? null, tracked, ignored, procIds: [...this.#procIds] };
+    return { firstUpdateAtMs: this.#firstUpdateAtMs ?? null, tracked, ignored, procIds };
   }
 
   /** Restores a snapshot taken by `snapshot()`; the next update continues the counters. */
   restore(s: TrackerSnapshot): void {
-    this.#tracked.clear();
-    this.#procIds.clear();
+    this.#procs.clear();
+    this.#resumeAfterPid = -1;
     this.#firstUpdateAtMs = s.firstUpdateAtMs ?? undefined;
     const cycle = this.#cycle;
+    for (const key of s.ignored) {
+      const k = parseKey(key);
+      if (k !== undefined) this.#procs.set(k.id, { kind: 'ignored', starttime: k.starttime, listedCycle: cycle });
+    }
     for (const t of s.tracked) {
-      this.#tracked.set(procKey(t.pid, t.starttime), {
+      let threads: Map<number, TrackedThread> | undefined;
+      if (t.threads !== null) {
+        threads = new Map();
+        for (const th of t.threads) {
+          const k = parseKey(th.key);
+          if (k === undefined) continue;
+          threads.set(k.id, { tid: k.id, starttime: k.starttime, name: th.name, accum: copyCounts(th.accum), latest: zeroCounts(), wchan: th.wchan, lastCycle: cycle });
+        }
+      }
+      const taskCtx = new Map<number, TaskCtx>();
+      for (const c of t.taskCtx) {
+        const k = parseKey(c.key);
+        if (k !== undefined) taskCtx.set(k.id, { starttime: k.starttime, voluntary: c.voluntary, nonvoluntary: c.nonvoluntary, lastCycle: cycle });
+      }
+      this.#procs.set(t.pid, {
+        kind: 'tracked',
         pid: t.pid,
         starttime: t.starttime,
         group: t.group,
         static: t.static,
-        metrics: t.metrics,
+        metrics: copyMetrics(t.metrics),
         lastaccum: zeroCounts(),
-        threads:
-          t.threads === null
-            ? undefined
-            : new Map(t.threads.map((th) => [th.key, { name: th.name, accum: th.accum, latest: zeroCounts(), wchan: th.wchan, lastCycle: cycle }])),
-        taskCtx: new Map(t.taskCtx.map((c) => [c.key, { voluntary: c.voluntary, nonvoluntary: c.nonvoluntary }])),
+        threads,
+        taskCtx,
         states: zeroStates(),
         wchans: new Map(),
         lastCycle: cycle,
       });
     }
-    for (const key of s.ignored) this.#tracked.set(key, null);
-    for (const [pid, key] of s.procIds) this.#procIds.set(pid, key);
   }
 }
 
@@ -317,91 +433,221 @@ export interface TrackerSnapshot {
   readonly procIds: readonly (readonly [number, string])[];
 }
 
-/** Tasks (threads, or the process itself), states and wchans of one process, each task counted once. */
-function summariseTasks(
-  pid: number,
-  starttime: number,
-  metrics: ProcMetrics,
-  threads: readonly ThreadSample[] | undefined,
-): { tasks: Map<string, TaskCtx>; states: States; wchans: Map<string, number> } {
-  const tasks = new Map<string, TaskCtx>();
-  const states = zeroStates();
-  const wchans = new Map<string, number>();
-  if (threads === undefined) {
-    tasks.set(procKey(pid, starttime), {
-      voluntary: metrics.counts.ctxSwitchVoluntary,
-      nonvoluntary: metrics.counts.ctxSwitchNonvoluntary,
-    });
-    addState(states, metrics.state);
-    if (metrics.wchan !== '') wchans.set(metrics.wchan, 1);
-    return { tasks, states, wchans };
-  }
-  for (const t of threads) {
-    tasks.set(procKey(t.tid, t.starttime), { voluntary: t.counts.ctxSwitchVoluntary, nonvoluntary: t.counts.ctxSwitchNonvoluntary });
-    addState(states, t.state);
-    if (t.wchan !== '') wchans.set(t.wchan, (wchans.get(t.wchan) ?? 0) + 1);
-  }
-  return { tasks, states, wchans };
+/** Index of the first pid after `afterPid` in the listing (the listing is usually ascending), 0 if none. */
+function startIndex(pids: readonly number[], afterPid: number): number {
+  if (afterPid < 0) return 0;
+  const at = pids.indexOf(afterPid);
+  if (at >= 0) return (at + 1) % Math.max(1, pids.length);
+  for (let i = 0; i < pids.length; i++) if ((pids[i] ?? 0) > afterPid) return i;
+  return 0;
 }
 
-/** The process's context switches are the sum over its live tasks, as process-exporter reports them. */
-function withTaskCtx(metrics: ProcMetrics, tasks: ReadonlyMap<string, TaskCtx>): ProcMetrics {
-  let voluntary = 0;
-  let nonvoluntary = 0;
-  for (const t of tasks.values()) {
-    voluntary += t.voluntary;
-    nonvoluntary += t.nonvoluntary;
-  }
-  if (voluntary === metrics.counts.ctxSwitchVoluntary && nonvoluntary === metrics.counts.ctxSwitchNonvoluntary) return metrics;
-  return { ...metrics, counts: { ...metrics.counts, ctxSwitchVoluntary: voluntary, ctxSwitchNonvoluntary: nonvoluntary } };
+function copyMetrics(m: ProcMetrics): OwnedMetrics {
+  return {
+    counts: copyCounts(m.counts),
+    memory: { ...m.memory },
+    openFds: m.openFds,
+    fdLimit: m.fdLimit,
+    numThreads: m.numThreads,
+    state: m.state,
+    wchan: m.wchan,
+  };
 }
 
-interface Observation {
-  readonly metrics: ProcMetrics;
-  readonly threads: readonly ThreadSample[] | undefined;
-  readonly tasks: Map<string, TaskCtx>;
-  readonly states: States;
-  readonly wchans: Map<string, number>;
-  readonly cycle: number;
+function setZero(c: Counts): void {
+  c.cpuUser = 0;
+  c.cpuSystem = 0;
+  c.readBytes = 0;
+  c.writeBytes = 0;
+  c.majorPageFaults = 0;
+  c.minorPageFaults = 0;
+  c.ctxSwitchVoluntary = 0;
+  c.ctxSwitchNonvoluntary = 0;
 }
 
-function updateTracked(tp: TrackedProc, o: Observation): void {
-  const delta = subCounts(o.metrics.counts, tp.metrics.counts);
-  // Context switches: per-task increases, so a thread that exits never makes the sum go down
-  // (upstream subtracts live-thread sums as uint64 and wraps: #193, #287).
-  let voluntary = 0;
-  let nonvoluntary = 0;
-  for (const [key, cur] of o.tasks) {
-    const prev = tp.taskCtx.get(key);
-    voluntary += prev === undefined ? cur.voluntary : Math.max(0, cur.voluntary - prev.voluntary);
-    nonvoluntary += prev === undefined ? cur.nonvoluntary : Math.max(0, cur.nonvoluntary - prev.nonvoluntary);
-  }
-  delta.ctxSwitchVoluntary = voluntary;
-  delta.ctxSwitchNonvoluntary = nonvoluntary;
-  tp.lastaccum = delta;
-  tp.metrics = o.metrics;
-  tp.taskCtx = o.tasks;
-  tp.states = o.states;
-  tp.wchans = o.wchans;
-  tp.lastCycle = o.cycle;
+/** `out = a - b` field by field. */
+function subInto(out: Counts, a: Readonly<Counts>, b: Readonly<Counts>): void {
+  out.cpuUser = a.cpuUser - b.cpuUser;
+  out.cpuSystem = a.cpuSystem - b.cpuSystem;
+  out.readBytes = a.readBytes - b.readBytes;
+  out.writeBytes = a.writeBytes - b.writeBytes;
+  out.majorPageFaults = a.majorPageFaults - b.majorPageFaults;
+  out.minorPageFaults = a.minorPageFaults - b.minorPageFaults;
+  out.ctxSwitchVoluntary = a.ctxSwitchVoluntary - b.ctxSwitchVoluntary;
+  out.ctxSwitchNonvoluntary = a.ctxSwitchNonvoluntary - b.ctxSwitchNonvoluntary;
+}
 
-  if (o.threads !== undefined && o.threads.length > 1) {
-    const threads = tp.threads ?? new Map<string, TrackedThread>();
-    for (const t of o.threads) {
-      const key = procKey(t.tid, t.starttime);
-      const old = threads.get(key);
-      threads.set(key, {
-        name: t.name,
-        accum: t.counts,
-        latest: old === undefined ? zeroCounts() : subCounts(t.counts, old.accum),
-        wchan: t.wchan,
-        lastCycle: o.cycle,
-      });
+function copyInto(out: Counts, c: Readonly<Counts>): void {
+  out.cpuUser = c.cpuUser;
+  out.cpuSystem = c.cpuSystem;
+  out.readBytes = c.readBytes;
+  out.writeBytes = c.writeBytes;
+  out.majorPageFaults = c.majorPageFaults;
+  out.minorPageFaults = c.minorPageFaults;
+  out.ctxSwitchVoluntary = c.ctxSwitchVoluntary;
+  out.ctxSwitchNonvoluntary = c.ctxSwitchNonvoluntary;
+}
+
+function resetStates(s: States): void {
+  s.running = 0;
+  s.sleeping = 0;
+  s.waiting = 0;
+  s.zombie = 0;
+  s.other = 0;
+}
+
+/** A process seen for the first time, with its own copies of what was read; named later in the cycle. */
+function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: ProcMetrics, threads: readonly ThreadSample[] | undefined, cycle: number): Proc {
+  const p: Proc = {
+    kind: 'tracked',
+    pid,
+    starttime,
+    group: '',
+    static: staticInfo,
+    metrics: copyMetrics(m),
+    lastaccum: zeroCounts(),
+    threads: undefined,
+    taskCtx: new Map(),
+    states: zeroStates(),
+    wchans: new Map(),
+    lastCycle: cycle,
+  };
+  observeTasks(p, m, threads, cycle, undefined);
+  if (threads !== undefined && threads.length > 0) {
+    const map = new Map<number, TrackedThread>();
+    for (const t of threads) {
+      map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: copyCounts(t.counts), latest: zeroCounts(), wchan: t.wchan, lastCycle: cycle });
     }
-    for (const [key, t] of threads) if (t.lastCycle !== o.cycle) threads.delete(key);
-    tp.threads = threads;
+    p.threads = map;
+  }
+  return p;
+}
+
+/**
+ * Records this cycle's tasks: context switches per task (the per-task increases go to `delta`, which
+ * never go negative: a task that exits never makes the sum go down, where upstream subtracts
+ * live-thread sums as uint64 and wraps, #193 #287), the process's context switches as the sum over
+ * its live tasks (as process-exporter reports them), each task's state and wchan counted once.
+ */
+function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] | undefined, cycle: number, delta: Counts | undefined): void {
+  const ctx = p.taskCtx;
+  let dv = 0;
+  let dn = 0;
+  let sumV = 0;
+  let sumN = 0;
+  resetStates(p.states);
+  if (threads === undefined) {
+    const v = m.counts.ctxSwitchVoluntary;
+    const nv = m.counts.ctxSwitchNonvoluntary;
+    sumV = v;
+    sumN = nv;
+    const prev = ctx.get(p.pid);
+    if (prev !== undefined && prev.starttime === p.starttime) {
+      dv = Math.max(0, v - prev.voluntary);
+      dn = Math.max(0, nv - prev.nonvoluntary);
+      prev.voluntary = v;
+      prev.nonvoluntary = nv;
+      prev.lastCycle = cycle;
+    } else {
+      dv = v;
+      dn = nv;
+      ctx.set(p.pid, { starttime: p.starttime, voluntary: v, nonvoluntary: nv, lastCycle: cycle });
+    }
+    addState(p.states, m.state);
+    setSingleWchan(p.wchans, m.wchan);
+  } else {
+    for (const t of threads) {
+      const v = t.counts.ctxSwitchVoluntary;
+      const nv = t.counts.ctxSwitchNonvoluntary;
+      sumV += v;
+      sumN += nv;
+      const prev = ctx.get(t.tid);
+      if (prev !== undefined && prev.starttime === t.starttime) {
+        dv += Math.max(0, v - prev.voluntary);
+        dn += Math.max(0, nv - prev.nonvoluntary);
+        prev.voluntary = v;
+        prev.nonvoluntary = nv;
+        prev.lastCycle = cycle;
+      } else {
+        dv += v;
+        dn += nv;
+        ctx.set(t.tid, { starttime: t.starttime, voluntary: v, nonvoluntary: nv, lastCycle: cycle });
+      }
+      addState(p.states, t.state);
+    }
+    setThreadWchans(p.wchans, threads);
+  }
+  if (ctx.size > (threads?.length ?? 1)) {
+    for (const [tid, c] of ctx) if (c.lastCycle !== cycle) ctx.delete(tid);
+  }
+  p.metrics.counts.ctxSwitchVoluntary = sumV;
+  p.metrics.counts.ctxSwitchNonvoluntary = sumN;
+  if (delta !== undefined) {
+    delta.ctxSwitchVoluntary = dv;
+    delta.ctxSwitchNonvoluntary = dn;
+  }
+}
+
+/** The wchans of a single task: `{w: 1}`, or empty for "". Unchanged maps are left alone. */
+function setSingleWchan(wchans: Map<string, number>, w: string): void {
+  if (w === '') {
+    if (wchans.size > 0) wchans.clear();
+    return;
+  }
+  if (wchans.size === 1 && wchans.get(w) === 1) return;
+  wchans.clear();
+  wchans.set(w, 1);
+}
+
+/** The wchans of the threads, each counted once; keys are updated in place. */
+function setThreadWchans(wchans: Map<string, number>, threads: readonly ThreadSample[]): void {
+  for (const key of wchans.keys()) wchans.set(key, 0);
+  for (const t of threads) if (t.wchan !== '') wchans.set(t.wchan, (wchans.get(t.wchan) ?? 0) + 1);
+  for (const [key, n] of wchans) if (n === 0) wchans.delete(key);
+}
+
+function updateTracked(tp: Proc, m: ProcMetrics, smapsSkipped: boolean, threads: readonly ThreadSample[] | undefined, cycle: number): void {
+  const own = tp.metrics;
+  // Counter deltas against the previous read, then the previous read becomes this one.
+  subInto(tp.lastaccum, m.counts, own.counts);
+  copyInto(own.counts, m.counts);
+  observeTasks(tp, m, threads, cycle, tp.lastaccum);
+
+  const mem = own.memory;
+  mem.residentBytes = m.memory.residentBytes;
+  mem.virtualBytes = m.memory.virtualBytes;
+  mem.vmSwapBytes = m.memory.vmSwapBytes;
+  // smaps not read this cycle (smaps_every): the last read values stand.
+  if (!smapsSkipped) {
+    mem.proportionalBytes = m.memory.proportionalBytes;
+    mem.proportionalSwapBytes = m.memory.proportionalSwapBytes;
+  }
+  own.openFds = m.openFds;
+  own.fdLimit = m.fdLimit;
+  own.numThreads = m.numThreads;
+  own.state = m.state;
+  own.wchan = m.wchan;
+  tp.lastCycle = cycle;
+
+  if (threads !== undefined && threads.length > 1) {
+    const map = tp.threads ?? new Map<number, TrackedThread>();
+    for (const t of threads) {
+      const old = map.get(t.tid);
+      if (old !== undefined && old.starttime === t.starttime) {
+        subInto(old.latest, t.counts, old.accum);
+        copyInto(old.accum, t.counts);
+        old.name = t.name;
+        old.wchan = t.wchan;
+        old.lastCycle = cycle;
+      } else {
+        map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: copyCounts(t.counts), latest: zeroCounts(), wchan: t.wchan, lastCycle: cycle });
+      }
+    }
+    if (map.size > threads.length) {
+      for (const [tid, t] of map) if (t.lastCycle !== cycle) map.delete(tid);
+    }
+    tp.threads = map;
   } else {
     tp.threads = undefined;
   }
 }
-
