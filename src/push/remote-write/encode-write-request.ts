@@ -1,18 +1,20 @@
 /**
  * Remote write 1.0 encoding: payload → one pre-encoded `WriteRequest.timeseries` entry per series →
- * batches → snappy BLOCK-compressed bodies. Pure (no I/O); the field keys come from the .proto via
- * proto-schema.ts and bytes are written with protobufjs' Writer.
+ * batches → snappy BLOCK-compressed bodies. No I/O; the field keys come from the .proto via
+ * proto-schema.ts. Labels, stale markers and metadata are written with protobufjs' Writer; a cycle's
+ * samples reuse each series' cached head (encode-cache.ts) and are compressed by snappy.ts.
  *
  * A WriteRequest is just its repeated entries concatenated, so a batch body is the concatenation of
  * its entries: batching and 413-splitting never re-encode.
  */
 
 import protobuf from 'protobufjs';
-import * as snappy from 'snappyjs';
 
 import type { Label, MetricFamily } from '../../series/types.js';
-import { buildSeriesLabels, labelSetKey, type StaticLabels } from '../series-labels.js';
+import type { StaticLabels } from '../series-labels.js';
+import { type CachedSeries, SeriesEncodeCache, seriesHead } from './encode-cache.js';
 import type { RemoteWriteWire } from './proto-schema.js';
+import { snappyCompress } from './snappy.js';
 
 /** The stale marker 0x7ff0000000000002 as two little-endian 32-bit words (bytes 02 00 00 00 00 00 f0 7f). */
 const STALE_NAN_LOW_WORD = 0x0000_0002;
@@ -91,9 +93,15 @@ export interface EncodedPayload {
   readonly renamedStatics: ReadonlySet<string>;
 }
 
+/** Per-sink encoder caches, found through the sink's long-lived validNameCache (one per sink). */
+const cachesBySink = new WeakMap<Set<string>, SeriesEncodeCache>();
+
 /**
- * Encodes every valid series of the payload with one sample at `timestampMs`. Everything is written
- * into one buffer and sliced per series, which is about as cheap as encoding the whole request at once.
+ * Encodes every valid series of the payload with one sample at `timestampMs`, into one buffer sliced
+ * per series. Each series' entry up to its value is cached across payloads (SeriesEncodeCache, kept
+ * per sink: pass `cache`, or it is the one attached to `validNameCache`), so a steady cycle copies
+ * that head and writes the 8-byte value and the timestamp. The bytes are exactly what
+ * writeTimeSeriesEntry writes.
  */
 export function encodePayloadSeries(input: {
   readonly wire: RemoteWriteWire;
@@ -102,46 +110,70 @@ export function encodePayloadSeries(input: {
   readonly timestampMs: number;
   /** Label names already validated (kept by the sink across cycles). */
   readonly validNameCache: Set<string>;
+  /** Encoded series kept across cycles; defaults to one kept with `validNameCache`. */
+  readonly cache?: SeriesEncodeCache;
 }): EncodedPayload {
   const { wire, statics, timestampMs, validNameCache } = input;
-  const w = protobuf.Writer.create();
-  const pending: { key: string; labels: readonly Label[]; start: number; end: number }[] = [];
-  const keys = new Set<string>();
+  let cache = input.cache ?? cachesBySink.get(validNameCache);
+  if (cache === undefined) {
+    cache = new SeriesEncodeCache();
+    cachesBySink.set(validNameCache, cache);
+  }
+  const cycle = cache.begin(statics);
+  // The timestamp field (key + int64 varint) is the same for every series: written once.
+  const tsBytes = protobuf.Writer.create().uint32(wire.sampleTimestamp).int64(timestampMs).finish();
+  const tsLength = tsBytes.length;
+
+  const picked: CachedSeries[] = [];
+  const values: number[] = [];
   const renamedStatics = new Set<string>();
   let invalidCount = 0;
   let firstInvalidReason: string | undefined;
-  const invalid = (reason: string): void => {
-    invalidCount += 1;
-    firstInvalidReason ??= reason;
-  };
+  let total = 0;
   for (const family of input.families) {
-    for (const sample of family.samples) {
-      const built = buildSeriesLabels({
-        metricName: family.name,
-        dataLabels: sample.labels,
-        statics,
-        includeMetricName: true,
-        validNameCache,
-      });
-      if (!built.ok) {
-        invalid(built.error);
+    const samples = family.samples;
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i];
+      if (sample === undefined) continue;
+      const found = cache.lookup(family.name, sample.labels, statics, validNameCache, wire);
+      if (found.kind === 'invalid') {
+        invalidCount += 1;
+        firstInvalidReason ??= found.reason;
         continue;
       }
-      for (const name of built.value.renamed) renamedStatics.add(name);
-      const labels = built.value.labels;
-      const key = labelSetKey(labels);
-      if (keys.has(key)) {
-        invalid(`${family.name}: the same series appears twice in one cycle`);
+      for (let r = 0; r < found.renamed.length; r++) renamedStatics.add(found.renamed[r] ?? '');
+      if (found.seenCycle === cycle) {
+        invalidCount += 1;
+        firstInvalidReason ??= `${family.name}: the same series appears twice in one cycle`;
         continue;
       }
-      keys.add(key);
-      const start = w.pos;
-      writeTimeSeriesEntry(w, wire, labels, [{ timestampMs, value: sample.value, stale: false }]);
-      pending.push({ key, labels, start, end: w.pos });
+      found.seenCycle = cycle;
+      picked.push(found);
+      values.push(sample.value);
+      total += seriesHead(wire, found, tsLength).length + 8 + tsLength;
     }
   }
-  const buf = w.finish();
-  const series = pending.map((p) => ({ key: p.key, labels: p.labels, entry: buf.subarray(p.start, p.end) }));
+  cache.end();
+
+  const bytes = new ArrayBuffer(total);
+  const buf = new Uint8Array(bytes);
+  // setFloat64 little-endian writes the double's 8 bytes as protobufjs' writeDoubleLE does.
+  const view = new DataView(bytes);
+  const series: EncodedSeries[] = new Array<EncodedSeries>(picked.length);
+  let pos = 0;
+  for (let i = 0; i < picked.length; i++) {
+    const s = picked[i];
+    if (s === undefined) continue;
+    const start = pos;
+    const head = s.head;
+    buf.set(head, pos);
+    pos += head.length;
+    view.setFloat64(pos, values[i] ?? 0, true);
+    pos += 8;
+    for (let b = 0; b < tsLength; b++) buf[pos + b] = tsBytes[b] ?? 0;
+    pos += tsLength;
+    series[i] = { key: s.key, labels: s.labels, entry: new Uint8Array(bytes, start, pos - start) };
+  }
   return { series, invalidCount, renamedStatics, ...(firstInvalidReason !== undefined ? { firstInvalidReason } : {}) };
 }
 
@@ -178,9 +210,31 @@ export function planBatches(
   return batches;
 }
 
-/** Concatenates entries into a WriteRequest and compresses it with snappy BLOCK format (never framed). */
+/** A WriteRequest of the entries, compressed with snappy BLOCK format (never framed), without concatenating them first. */
 export function compressWriteRequest(chunks: readonly Chunk[]): Uint8Array {
-  return snappy.compress(concatBytes(chunks.map((c) => c.bytes)));
+  // Entries of one payload are consecutive slices of one buffer: compress them as one run.
+  const runs: Uint8Array[] = [];
+  let run: Uint8Array | undefined;
+  let runStart = 0;
+  let runEnd = 0;
+  for (const c of chunks) {
+    const b = c.bytes;
+    if (run !== undefined && b.buffer === run.buffer && b.byteOffset === runEnd) {
+      runEnd += b.length;
+      continue;
+    }
+    if (run !== undefined) runs.push(sliceRun(run, runStart, runEnd));
+    run = b;
+    runStart = b.byteOffset;
+    runEnd = b.byteOffset + b.length;
+  }
+  if (run !== undefined) runs.push(sliceRun(run, runStart, runEnd));
+  return snappyCompress(runs);
+}
+
+/** The bytes `[start, end)` of `b`'s underlying buffer (absolute offsets). */
+function sliceRun(b: Uint8Array, start: number, end: number): Uint8Array {
+  return start === b.byteOffset && end === b.byteOffset + b.length ? b : new Uint8Array(b.buffer, start, end - start);
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -14,7 +14,9 @@ export interface TrackedSeries {
 }
 
 export class StaleTracker {
-  #live = new Map<string, readonly Label[]>();
+  /** Live series by key, in the order they were first seen, with the last payload that had them. */
+  #live = new Map<string, { labels: readonly Label[]; seen: number }>();
+  #payload = 0;
 
   get size(): number {
     return this.#live.size;
@@ -22,22 +24,41 @@ export class StaleTracker {
 
   /**
    * Makes `current` the live set and returns the series that were live before and are absent now,
-   * in the order they were first seen.
+   * in the order they were first seen. Updated in place: a steady payload allocates nothing here.
    */
   advance(current: readonly TrackedSeries[]): TrackedSeries[] {
-    const next = new Map<string, readonly Label[]>();
-    for (const s of current) next.set(s.key, s.labels);
-    const gone: TrackedSeries[] = [];
-    for (const [key, labels] of this.#live) {
-      if (!next.has(key)) gone.push({ key, labels });
+    const payload = ++this.#payload;
+    const live = this.#live;
+    let distinct = 0;
+    for (let i = 0; i < current.length; i++) {
+      const s = current[i];
+      if (s === undefined) continue;
+      const entry = live.get(s.key);
+      if (entry === undefined) {
+        live.set(s.key, { labels: s.labels, seen: payload });
+        distinct++;
+      } else {
+        if (entry.seen !== payload) distinct++;
+        entry.labels = s.labels;
+        entry.seen = payload;
+      }
     }
-    this.#live = next;
+    const gone: TrackedSeries[] = [];
+    if (live.size > distinct) {
+      live.forEach((entry, key, map) => {
+        if (entry.seen !== payload) {
+          gone.push({ key, labels: entry.labels });
+          map.delete(key);
+        }
+      });
+    }
     return gone;
   }
 
   /** Returns every live series and forgets them (shutdown). */
   takeAll(): TrackedSeries[] {
-    const all = [...this.#live].map(([key, labels]) => ({ key, labels }));
+    const all: TrackedSeries[] = [];
+    this.#live.forEach((entry, key) => all.push({ key, labels: entry.labels }));
     this.#live = new Map();
     return all;
   }
