@@ -24,7 +24,7 @@ export interface CommandEnv {
 export class RuntimeError extends Error {}
 
 export function openSource(engine: EngineSettings): ProcSource {
-  const reader = ProcfsReader.open({ root: engine.procfs, gatherSmaps: engine.gatherSmaps });
+  const reader = ProcfsReader.open({ root: engine.procfs, gatherSmaps: engine.gatherSmaps, smapsMaxRssBytes: engine.smapsMaxRssBytes });
   if (!reader.ok) throw new RuntimeError(`error initializing: ${reader.error}`);
   return reader.value;
 }
@@ -38,6 +38,8 @@ export function createCollector(engine: EngineSettings, source: ProcSource): Col
     removeEmptyGroups: engine.removeEmptyGroups,
     threads: engine.threads,
     gatherSmaps: engine.gatherSmaps,
+    smapsEvery: engine.smapsEvery,
+    cycleTimeBudgetMs: engine.cycleTimeBudgetMs,
     lookupUsername: createUsernameLookup(),
   });
 }

@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/agent-config.js';
 import { compileFlagNamer } from '../config/flag-namer.js';
 import type { MatchNamer } from '../config/process-names.js';
 import { formatConfigIssue } from '../config/process-names.js';
-import { parseDurationMs } from '../push/units.js';
+import { parseByteSize, parseDurationMs } from '../push/units.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
 
 /** Flags shared by every command that collects: process-exporter's spellings. */
@@ -28,6 +28,11 @@ export interface EngineSettings {
   readonly recheck: boolean;
   readonly recheckTimeLimitMs: number;
   readonly removeEmptyGroups: boolean;
+  /** Kernel-cost guardrails (config keys smaps_max_rss, smaps_every, cycle_time_budget). */
+  readonly smapsMaxRssBytes: number;
+  readonly smapsEvery: number;
+  /** 0: no budget. */
+  readonly cycleTimeBudgetMs: number;
   readonly namer: MatchNamer;
   /** What names the processes, for logs: the config path or the flags. */
   readonly namingSource: string;
@@ -87,9 +92,21 @@ export function resolveEngine(flags: ParsedFlags): EngineSettings {
     recheck: (flagBool(flags, 'recheck') ?? file?.recheck ?? false) || recheckTimeLimitMs > 0,
     recheckTimeLimitMs,
     removeEmptyGroups: flagBool(flags, 'remove-empty-groups') ?? file?.remove_empty_groups ?? false,
+    ...guardrails(file),
     namer,
     namingSource,
     config,
+  };
+}
+
+/** The guardrail keys of the config file (validated there), with process-exporter's behaviour as the default. */
+function guardrails(file: LoadedConfig['engine'] | undefined): Pick<EngineSettings, 'smapsMaxRssBytes' | 'smapsEvery' | 'cycleTimeBudgetMs'> {
+  const rss = file?.smaps_max_rss === undefined ? undefined : parseByteSize(file.smaps_max_rss);
+  const budget = file?.cycle_time_budget === undefined ? undefined : parseDurationMs(file.cycle_time_budget);
+  return {
+    smapsMaxRssBytes: rss?.ok === true ? rss.value : Infinity,
+    smapsEvery: file?.smaps_every ?? 1,
+    cycleTimeBudgetMs: budget?.ok === true ? budget.value : 0,
   };
 }
 

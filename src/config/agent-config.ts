@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from '../push/units.js';
+import { parseByteSize, parseDurationMs } from '../push/units.js';
 import type { Result } from '../runtime/result.js';
 import { describeError, err, ok } from '../runtime/result.js';
 import type { ConfigIssue, MatchNamer } from './process-names.js';
@@ -16,6 +16,11 @@ import { compileProcessNames } from './process-names.js';
 /** Durations in the config file use Prometheus' syntax (`15s`, `1m30s`, `500ms`), like the sink options. */
 const duration = z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 15s, 500ms, 1m' });
 
+/** Bytes as an integer or with a unit (`512MiB`, `1GiB`), like the sink options. */
+const byteSize = z.union([z.number(), z.string()]).refine((v) => parseByteSize(v).ok, {
+  message: 'expected bytes: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB (e.g. 1GiB)',
+});
+
 /** Top-level options of the collection engine (the process-exporter flags, as config keys). */
 export const engineOptionsSchema = z
   .object({
@@ -26,6 +31,10 @@ export const engineOptionsSchema = z
     recheck: z.boolean().optional(),
     recheck_with_time_limit: duration.optional(),
     remove_empty_groups: z.boolean().optional(),
+    // Kernel-cost guardrails (procpush only; the defaults keep process-exporter's behaviour).
+    smaps_max_rss: byteSize.optional(),
+    smaps_every: z.number().int().min(1).max(1_000_000).optional(),
+    cycle_time_budget: duration.optional(),
   })
   .strict();
 

@@ -370,13 +370,19 @@ export class Tracker {
         taskCtx: [...p.taskCtx].map(([tid, c]) => ({ key: procKey(tid, c.starttime), voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
       });
     }
-    return { firstUpdateAtMs: this.#firstUpdateAtMs ?? null, tracked, ignored, procIds };
+    return {
+      firstUpdateAtMs: this.#firstUpdateAtMs ?? null,
+      tracked,
+      ignored,
+      procIds,
+      ...(this.#resumeAfterPid >= 0 ? { resumeAfterPid: this.#resumeAfterPid } : {}),
+    };
   }
 
   /** Restores a snapshot taken by `snapshot()`; the next update continues the counters. */
   restore(s: TrackerSnapshot): void {
     this.#procs.clear();
-    this.#resumeAfterPid = -1;
+    this.#resumeAfterPid = s.resumeAfterPid ?? -1;
     this.#firstUpdateAtMs = s.firstUpdateAtMs ?? undefined;
     const cycle = this.#cycle;
     for (const key of s.ignored) {
@@ -431,6 +437,8 @@ export interface TrackerSnapshot {
   readonly tracked: readonly TrackedProcSnapshot[];
   readonly ignored: readonly string[];
   readonly procIds: readonly (readonly [number, string])[];
+  /** With a cycle time budget: the last pid the last cycle read before it ran out (`once --state` resumes after it). */
+  readonly resumeAfterPid?: number;
 }
 
 /** Index of the first pid after `afterPid` in the listing (the listing is usually ascending), 0 if none. */

@@ -65,12 +65,18 @@ class SmapsSource extends MemorySource {
 /** A clock that advances `stepMs` on every readStat: "reading a process takes stepMs". */
 class TimedSource extends MemorySource {
   nowMs = 0;
+  /** Pids whose metrics were read, in order. */
+  readonly read: number[] = [];
   constructor(readonly stepMs: number) {
     super(BOOT);
   }
   override readStat(pid: number): ProcStat | undefined {
     this.nowMs += this.stepMs;
     return super.readStat(pid);
+  }
+  override readMetrics(pid: number, stat: ProcStat): MetricsRead {
+    this.read.push(pid);
+    return super.readMetrics(pid, stat);
   }
 }
 
@@ -261,5 +267,24 @@ describe('ignored processes', () => {
     src.remove(11);
     t.update(src, T0 + 2);
     assert.deepEqual(t.snapshot().ignored, []);
+  });
+});
+
+describe('cycle_time_budget across runs (once --state)', () => {
+  it('a restored tracker resumes after the last process the saved cycle read', () => {
+    const src = new TimedSource(10);
+    for (let pid = 10; pid < 20; pid++) src.add({ pid, comm: 'app', starttime: 100 });
+    const opts = { namer: namerFor({ app: 'app' }), children: true, recheck: false, recheckTimeLimitMs: 0, lookupUsername: String, cycleTimeBudgetMs: 35 };
+    const first = new Tracker({ ...opts, monotonicMs: () => src.nowMs });
+    first.update(src, T0);
+    first.update(src, T0 + 1000); // reads 10..13
+    const saved = JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<Tracker['snapshot']>;
+    assert.equal(saved.resumeAfterPid, 13);
+
+    const second = new Tracker({ ...opts, monotonicMs: () => src.nowMs });
+    second.restore(saved);
+    src.read.length = 0;
+    second.update(src, T0 + 2000);
+    assert.deepEqual(src.read, [14, 15, 16, 17]);
   });
 });
