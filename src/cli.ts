@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First import: sets V8 heap flags before any other module's code runs (see runtime/v8-tuning.ts).
+import './runtime/v8-tuning.js';
 import { formatFlagHelp, parseGoFlags } from './cli/flags.js';
 import type { FlagSpec, ParsedFlags } from './cli/flags.js';
 import { ENGINE_FLAGS, engineFingerprint, resolveEngine, UsageError } from './cli/engine.js';

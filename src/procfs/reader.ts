@@ -95,12 +95,14 @@ export class ProcfsReader implements ProcSource {
   private readonly threadStatusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
   private readonly ioOut: MutableIo = { readBytes: 0, writeBytes: 0 };
   private readonly smapsOut: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
+  // Fractional initial values: V8 then keeps these number fields as boxes updated in place (see
+  // ownedCounts in tracker.ts); the values are overwritten before the object is ever returned.
   private readonly metricsOut: MutableMetrics = {
-    counts: { cpuUser: 0, cpuSystem: 0, readBytes: 0, writeBytes: 0, majorPageFaults: 0, minorPageFaults: 0, ctxSwitchVoluntary: 0, ctxSwitchNonvoluntary: 0 },
-    memory: { residentBytes: 0, virtualBytes: 0, vmSwapBytes: 0, proportionalBytes: 0, proportionalSwapBytes: 0 },
-    openFds: 0,
-    fdLimit: 0,
-    numThreads: 0,
+    counts: { cpuUser: 0.5, cpuSystem: 0.5, readBytes: 0.5, writeBytes: 0.5, majorPageFaults: 0.5, minorPageFaults: 0.5, ctxSwitchVoluntary: 0.5, ctxSwitchNonvoluntary: 0.5 },
+    memory: { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 },
+    openFds: 0.5,
+    fdLimit: 0.5,
+    numThreads: 0.5,
     state: '',
     wchan: '',
   };
@@ -110,6 +112,9 @@ export class ProcfsReader implements ProcSource {
     partial: false,
     smapsSkipped: false,
   };
+  /** listPids' result, reused. */
+  private readonly pids: number[] = [];
+  private readonly listed: { readonly ok: true; readonly pids: readonly number[] } = { ok: true, pids: this.pids };
   /** wchan symbols and thread names: the same few strings every cycle. */
   private readonly interner = new ByteStringInterner();
 
@@ -159,12 +164,15 @@ export class ProcfsReader implements ProcSource {
     } catch (e) {
       return { ok: false, error: goStyleError(e) };
     }
-    const pids: number[] = [];
-    for (const name of names) {
-      const pid = parseNumericName(name);
-      if (pid >= 0) pids.push(pid);
+    // The same array every cycle (it lives as long as the cycle: a new one would be promoted).
+    const pids = this.pids;
+    let n = 0;
+    for (let i = 0; i < names.length; i++) {
+      const pid = parseNumericName(names[i] ?? '');
+      if (pid >= 0) pids[n++] = pid;
     }
-    return { ok: true, pids };
+    pids.length = n;
+    return this.listed;
   }
 
   /** The returned object is reused by the next readStat. */

@@ -150,7 +150,7 @@ export interface ReadMetricsOptions {
  * Source of process data: the real /proc under a root (see `ProcfsReader`) or an in-memory fake in tests.
  * Every method tolerates a process that vanished: it returns undefined / a failed read, never throws.
  *
- * What readStat and readMetrics return may be reused by the next call of the same method (the reader
+ * What listPids, readStat and readMetrics return may be reused by the next call of the same method (the reader
  * fills the same objects every time, so a cycle allocates nothing per process that outlives it):
  * use it at once and copy what must be kept. ProcStatic, ThreadSample and ThreadsRead are not reused.
  */

@@ -173,8 +173,14 @@ export class Grouper {
     const groups = new Map<string, GroupStats>();
     for (const [name, g] of builders) {
       const old = this.#groupAccum.get(name);
-      if (old !== undefined) addCounts(g.counts, old);
-      this.#groupAccum.set(name, copyCounts(g.counts));
+      if (old === undefined) {
+        this.#groupAccum.set(name, copyCounts(g.counts));
+      } else {
+        // The accumulated totals are updated in place (a new object per group per cycle would
+        // outlive the cycle and be promoted).
+        addCounts(g.counts, old);
+        Object.assign(old, g.counts);
+      }
       groups.set(name, toStats(g, this.#threads(name, g)));
     }
 
@@ -198,16 +204,26 @@ export class Grouper {
       this.#threadAccum.delete(group);
       return [];
     }
-    const history = this.#threadAccum.get(group);
-    if (history !== undefined) {
-      for (const [name, tg] of g.threadsByName) {
-        const old = history.get(name);
-        if (old !== undefined) addCounts(tg.counts, old.counts);
+    let history = this.#threadAccum.get(group);
+    if (history === undefined) {
+      history = new Map();
+      this.#threadAccum.set(group, history);
+    }
+    // The history becomes this cycle's thread names and totals, updated in place; a name that
+    // disappeared loses its history.
+    for (const [name, tg] of g.threadsByName) {
+      const old = history.get(name);
+      if (old === undefined) {
+        history.set(name, { name, numThreads: tg.numThreads, counts: copyCounts(tg.counts) });
+      } else {
+        addCounts(tg.counts, old.counts);
+        old.numThreads = tg.numThreads;
+        Object.assign(old.counts, tg.counts);
       }
     }
-    const next = new Map<string, ThreadGroup>();
-    for (const [name, tg] of g.threadsByName) next.set(name, { name, numThreads: tg.numThreads, counts: copyCounts(tg.counts) });
-    this.#threadAccum.set(group, next);
+    if (history.size > g.threadsByName.size) {
+      for (const name of history.keys()) if (!g.threadsByName.has(name)) history.delete(name);
+    }
     return [...g.threadsByName.values()];
   }
 
@@ -218,8 +234,8 @@ export class Grouper {
   snapshot(): GrouperSnapshot {
     return {
       tracker: this.#tracker.snapshot(),
-      groupAccum: [...this.#groupAccum],
-      threadAccum: [...this.#threadAccum].map(([g, m]) => [g, [...m.values()]] as const),
+      groupAccum: [...this.#groupAccum].map(([g, c]) => [g, copyCounts(c)] as const),
+      threadAccum: [...this.#threadAccum].map(([g, m]) => [g, [...m.values()].map((t) => ({ name: t.name, numThreads: t.numThreads, counts: copyCounts(t.counts) }))] as const),
     };
   }
 

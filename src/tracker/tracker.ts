@@ -1,6 +1,6 @@
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
 import type { ProcAttributes } from '../config/matcher.js';
-import { addState, copyCounts, zeroCounts, zeroStates } from './counts.js';
+import { addState, copyCounts, zeroStates } from './counts.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
 export type NamingAttributes = ProcAttributes;
@@ -131,6 +131,7 @@ export interface BudgetReport {
   readonly skipped: number;
 }
 
+/** `procs` (and the processes in it) is the tracker's own state: read it before the next update. */
 export type TrackerCycle =
   | { readonly ok: true; readonly errors: CollectErrors; readonly procs: readonly TrackedProc[]; readonly budget: BudgetReport }
   | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
@@ -169,6 +170,8 @@ export class Tracker {
   readonly #now: () => number;
   /** Tracked and ignored processes by pid. */
   readonly #procs = new Map<number, Proc | Ignored>();
+  /** The tracked processes of the last cycle: TrackerCycle.procs, valid until the next update. */
+  readonly #procList: TrackedProc[] = [];
   #firstUpdateAtMs: number | undefined;
   #cycle = 0;
   /** With a budget: the pid after which the next cycle starts (the last one read), -1 for the start. */
@@ -274,10 +277,13 @@ export class Tracker {
 
     this.#nameNewProcs(newProcs, cycle, nowMs);
 
-    const procs: TrackedProc[] = [];
+    // One array, refilled every cycle (a new one would live through the cycle's reporting and be promoted).
+    const procs = this.#procList;
+    let count = 0;
     this.#procs.forEach((p) => {
-      if (p.kind === 'tracked') procs.push(p);
+      if (p.kind === 'tracked') procs[count++] = p;
     });
+    procs.length = count;
     return { ok: true, errors, procs, budget: skipped > 0 ? { exceeded: true, skipped } : NO_BUDGET_HIT };
   }
 
@@ -396,7 +402,7 @@ export class Tracker {
         for (const th of t.threads) {
           const k = parseKey(th.key);
           if (k === undefined) continue;
-          threads.set(k.id, { tid: k.id, starttime: k.starttime, name: th.name, accum: copyCounts(th.accum), latest: zeroCounts(), wchan: th.wchan, lastCycle: cycle });
+          threads.set(k.id, { tid: k.id, starttime: k.starttime, name: th.name, accum: ownedCounts(th.accum), latest: ownedCounts(), wchan: th.wchan, lastCycle: cycle });
         }
       }
       const taskCtx = new Map<number, TaskCtx>();
@@ -411,7 +417,7 @@ export class Tracker {
         group: t.group,
         static: t.static,
         metrics: copyMetrics(t.metrics),
-        lastaccum: zeroCounts(),
+        lastaccum: ownedCounts(),
         threads,
         taskCtx,
         states: zeroStates(),
@@ -450,16 +456,53 @@ function startIndex(pids: readonly number[], afterPid: number): number {
   return 0;
 }
 
+/**
+ * Counts the tracker owns and overwrites every cycle. Created with fractional values so that V8 gives
+ * every field its double representation (a number box updated in place); fields that start as small
+ * integers, or come from a copy, may stay tagged, and then every store of a fraction (CPU seconds) or
+ * a large number (bytes) allocates a new box that lives until the next cycle: promoted garbage.
+ */
+function ownedCounts(from?: Readonly<Counts>): Counts {
+  const c: Counts = {
+    cpuUser: 0.5,
+    cpuSystem: 0.5,
+    readBytes: 0.5,
+    writeBytes: 0.5,
+    majorPageFaults: 0.5,
+    minorPageFaults: 0.5,
+    ctxSwitchVoluntary: 0.5,
+    ctxSwitchNonvoluntary: 0.5,
+  };
+  if (from === undefined) setZero(c);
+  else copyInto(c, from);
+  return c;
+}
+
+/** Memory the tracker owns; see ownedCounts. */
+function ownedMemory(from: Readonly<Memory>): Memory {
+  const m: Memory = { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 };
+  m.residentBytes = from.residentBytes;
+  m.virtualBytes = from.virtualBytes;
+  m.vmSwapBytes = from.vmSwapBytes;
+  m.proportionalBytes = from.proportionalBytes;
+  m.proportionalSwapBytes = from.proportionalSwapBytes;
+  return m;
+}
+
 function copyMetrics(m: ProcMetrics): OwnedMetrics {
-  return {
-    counts: copyCounts(m.counts),
-    memory: { ...m.memory },
-    openFds: m.openFds,
-    fdLimit: m.fdLimit,
-    numThreads: m.numThreads,
+  const own: OwnedMetrics = {
+    counts: ownedCounts(m.counts),
+    memory: ownedMemory(m.memory),
+    openFds: 0.5,
+    fdLimit: 0.5,
+    numThreads: 0.5,
     state: m.state,
     wchan: m.wchan,
   };
+  own.openFds = m.openFds;
+  own.fdLimit = m.fdLimit;
+  own.numThreads = m.numThreads;
+  return own;
 }
 
 function setZero(c: Counts): void {
@@ -513,7 +556,7 @@ function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: Proc
     group: '',
     static: staticInfo,
     metrics: copyMetrics(m),
-    lastaccum: zeroCounts(),
+    lastaccum: ownedCounts(),
     threads: undefined,
     taskCtx: new Map(),
     states: zeroStates(),
@@ -524,7 +567,7 @@ function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: Proc
   if (threads !== undefined && threads.length > 0) {
     const map = new Map<number, TrackedThread>();
     for (const t of threads) {
-      map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: copyCounts(t.counts), latest: zeroCounts(), wchan: t.wchan, lastCycle: cycle });
+      map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: ownedCounts(t.counts), latest: ownedCounts(), wchan: t.wchan, lastCycle: cycle });
     }
     p.threads = map;
   }
@@ -648,7 +691,7 @@ function updateTracked(tp: Proc, m: ProcMetrics, smapsSkipped: boolean, threads:
         old.wchan = t.wchan;
         old.lastCycle = cycle;
       } else {
-        map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: copyCounts(t.counts), latest: zeroCounts(), wchan: t.wchan, lastCycle: cycle });
+        map.set(t.tid, { tid: t.tid, starttime: t.starttime, name: t.name, accum: ownedCounts(t.counts), latest: ownedCounts(), wchan: t.wchan, lastCycle: cycle });
       }
     }
     if (map.size > threads.length) {
