@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   if (!existsSync(PROCPUSH_CLI)) throw new Error(`${PROCPUSH_CLI} is missing: run npm run build first`);
 
   const work = mkdtempSync(join(tmpdir(), 'procpush-bench-'));
-  const children = new Children(join(work, 'groups'));
+  const children = new Children(work);
   children.installHandlers();
   // Bound for the watchdog and for every process's lifetime: generous for 5,000 processes.
   const lifetimeSeconds = 3 * 3600;

@@ -6,12 +6,14 @@
  *  - normally, in the benchmark's `finally` (`stopAll`: SIGTERM, then SIGKILL after a grace);
  *  - on SIGINT / SIGTERM / SIGHUP and on an uncaught error (`killAllSync`, then exit);
  *  - on process exit (`exit` handler, synchronous SIGKILL of whatever is left);
- *  - if the benchmark itself is SIGKILLed: a watchdog shell, started first, polls the benchmark's pid
- *    once a second (bounded) and then kills every group listed in a file the benchmark keeps current.
+ *  - if the benchmark itself is SIGKILLed: a watchdog shell, started first, checks once a second
+ *    (bounded) that the benchmark is still its parent, and then kills every group listed in a file the
+ *    benchmark keeps current and removes the work directory.
  *    The sleeps of the fleet also end by themselves after a bounded lifetime.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Spawned {
   readonly child: ChildProcess;
@@ -27,24 +29,36 @@ const OUTPUT_LIMIT = 64 * 1024;
 
 export class Children {
   readonly #groups = new Set<number>();
+  readonly #workDir: string;
   readonly #groupFile: string;
   #watchdog: number | undefined;
   #handlersInstalled = false;
 
-  constructor(groupFile: string) {
-    this.#groupFile = groupFile;
+  /** `workDir` holds the group file and is removed with everything else. */
+  constructor(workDir: string) {
+    this.#workDir = workDir;
+    this.#groupFile = join(workDir, 'groups');
     this.#writeGroupFile();
   }
 
   /** Starts the watchdog that kills every registered group if this process dies without cleaning up. */
   startWatchdog(maxSeconds: number): void {
+    // The benchmark is alive while it is still the watchdog's parent (field 4 of /proc/<pid>/stat; a
+    // killed parent may linger as a zombie where PID 1 does not reap, so `kill -0` is not enough).
+    // `kill -9 -PGID`: dash's kill takes no `--`.
     const script =
-      'i=0; while [ "$i" -lt "$MAX" ] && kill -0 "$BENCH" 2>/dev/null; do sleep 1; i=$((i+1)); done; ' +
-      'for g in $(cat "$FILE" 2>/dev/null); do kill -KILL -- "-$g" 2>/dev/null; done; rm -f "$FILE"';
+      'i=0; while [ "$i" -lt "$MAX" ] && [ "$(cut -d" " -f4 /proc/$$/stat)" = "$BENCH" ]; do sleep 1; i=$((i+1)); done; ' +
+      'for g in $(cat "$FILE" 2>/dev/null); do kill -9 "-$g" 2>/dev/null; done; rm -rf "$DIR"';
     const child = spawn('/bin/sh', ['-c', script], {
       detached: true,
       stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MAX: String(Math.ceil(maxSeconds)), BENCH: String(process.pid), FILE: this.#groupFile },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        MAX: String(Math.ceil(maxSeconds)),
+        BENCH: String(process.pid),
+        FILE: this.#groupFile,
+        DIR: this.#workDir,
+      },
     });
     child.unref();
     this.#watchdog = child.pid;
@@ -116,14 +130,14 @@ export class Children {
     this.#writeGroupFile();
   }
 
-  /** SIGKILL to every registered group, then the watchdog. Synchronous; safe to call twice. */
+  /** SIGKILL to every registered group, then the watchdog; removes the work directory. Synchronous; safe to call twice. */
   killAllSync(): void {
     for (const pgid of this.#groups) signalGroup(pgid, 'SIGKILL');
     this.#groups.clear();
     if (this.#watchdog !== undefined) signalGroup(this.#watchdog, 'SIGKILL');
     this.#watchdog = undefined;
     try {
-      rmSync(this.#groupFile, { force: true });
+      rmSync(this.#workDir, { recursive: true, force: true });
     } catch {
       // best effort
     }
