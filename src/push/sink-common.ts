@@ -54,6 +54,31 @@ export function crashReport(e: unknown, pendingBatches: number, secrets: readonl
   };
 }
 
+/**
+ * The shared part of a sink's `close()`: a second call reports "already closed"; otherwise `close` runs
+ * after the sends already queued on `runner`, an exception becomes a crash report, and `release` always runs.
+ */
+export function closeOnce(input: {
+  readonly alreadyClosed: boolean;
+  readonly runner: SerialRunner;
+  readonly close: () => Promise<SendReport>;
+  readonly crash: (e: unknown) => SendReport;
+  readonly release: () => void;
+}): Promise<SendReport> {
+  if (input.alreadyClosed) {
+    return Promise.resolve(buildReport({ samples: 0, drain: EMPTY_DRAIN, droppedBeforeSend: 0, error: 'already closed' }));
+  }
+  return input.runner.run(async () => {
+    try {
+      return await input.close();
+    } catch (e) {
+      return input.crash(e);
+    } finally {
+      input.release();
+    }
+  });
+}
+
 export const EMPTY_DRAIN: DrainReport = { deliveredSamples: 0, droppedSamples: 0, rejectedBatches: 0, attempts: 0, pendingBatches: 0 };
 
 export function countSamples(families: readonly { readonly samples: readonly unknown[] }[]): number {

@@ -18,7 +18,7 @@ import { DeliveryQueue, type Batch, type RetryOptions } from '../delivery-queue.
 import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
 import { redactUrl } from '../redact.js';
 import { buildSeriesLabels, labelSetKey, prepareStaticLabels } from '../series-labels.js';
-import { buildReport, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
+import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
 import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
 import { buildPushgatewayUrl } from './pushgateway-url.js';
 
@@ -215,19 +215,17 @@ class PushgatewaySink implements Sink {
   }
 
   close(options: CloseOptions = {}): Promise<SendReport> {
-    if (this.#closed) {
-      return Promise.resolve(buildReport({ samples: 0, drain: EMPTY_DRAIN, droppedBeforeSend: 0, error: 'already closed' }));
-    }
+    const alreadyClosed = this.#closed;
     this.#closed = true;
-    this.#closing.abort();
-    return this.#runner.run(async () => {
-      try {
-        return await this.#close(options);
-      } catch (e) {
-        return crashReport(e, this.#queue.length, this.#headers.secrets());
-      } finally {
+    if (!alreadyClosed) this.#closing.abort();
+    return closeOnce({
+      alreadyClosed,
+      runner: this.#runner,
+      close: () => this.#close(options),
+      crash: (e) => crashReport(e, this.#queue.length, this.#headers.secrets()),
+      release: () => {
         this.#deps.transport.close();
-      }
+      },
     });
   }
 
