@@ -1,44 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { z } from 'zod';
-import { parseByteSize, parseDurationMs } from '../push/units.js';
+// Type-only: the agent sections' zod errors are turned into issues here, but zod itself is loaded only
+// by the modules that validate those sections (see engine-options.ts for why).
+import type { z } from 'zod';
 import type { Result } from '../runtime/result.js';
 import { describeError, err, ok } from '../runtime/result.js';
 import type { ConfigIssue, MatchNamer } from './process-names.js';
 import { compileProcessNames } from './process-names.js';
+import type { EngineFileOptions } from './engine-options.js';
+import { validateEngineOptions } from './engine-options.js';
+
+export type { EngineFileOptions } from './engine-options.js';
 
 /**
  * The procpush config file: process-exporter's `process_names` unchanged, plus top-level options.
  * Every key is documented with its default and unit in config/example.yaml.
  */
-
-/** Durations in the config file use Prometheus' syntax (`15s`, `1m30s`, `500ms`), like the sink options. */
-const duration = z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 15s, 500ms, 1m' });
-
-/** Bytes as an integer or with a unit (`512MiB`, `1GiB`), like the sink options. */
-const byteSize = z.union([z.number(), z.string()]).refine((v) => parseByteSize(v).ok, {
-  message: 'expected bytes: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB (e.g. 1GiB)',
-});
-
-/** Top-level options of the collection engine (the process-exporter flags, as config keys). */
-export const engineOptionsSchema = z
-  .object({
-    procfs: z.string().min(1).optional(),
-    children: z.boolean().optional(),
-    threads: z.boolean().optional(),
-    gather_smaps: z.boolean().optional(),
-    recheck: z.boolean().optional(),
-    recheck_with_time_limit: duration.optional(),
-    remove_empty_groups: z.boolean().optional(),
-    // Kernel-cost guardrails (procpush only; the defaults keep process-exporter's behaviour).
-    smaps_max_rss: byteSize.optional(),
-    smaps_every: z.number().int().min(1).max(1_000_000).optional(),
-    cycle_time_budget: duration.optional(),
-  })
-  .strict();
-
-export type EngineFileOptions = z.infer<typeof engineOptionsSchema>;
 
 export interface LoadedConfig {
   readonly file: string;
@@ -94,11 +72,14 @@ export function parseConfigText(text: string, file: string): Result<LoadedConfig
     if (k === 'process_names' || (PUSH_KEYS as readonly string[]).includes(k)) continue;
     engineRaw[k] = v;
   }
-  const engine = engineOptionsSchema.safeParse(engineRaw);
-  if (!engine.success) issues.push(...zodIssues(engine.error, doc, lineCounter, file, []));
+  const engine = validateEngineOptions(engineRaw);
+  for (const { key, message } of engine.issues) {
+    const pos = locate(doc, lineCounter, [key]);
+    issues.push({ file, line: pos.line, column: pos.col, field: key, message });
+  }
 
-  if (issues.length > 0 || !namer.ok || !engine.success) return err(issues);
-  return ok({ file, namer: namer.value, engine: engine.data, raw, text });
+  if (issues.length > 0 || !namer.ok) return err(issues);
+  return ok({ file, namer: namer.value, engine: engine.options, raw, text });
 }
 
 /** Turns zod issues into ConfigIssues located at the YAML node they concern. */
