@@ -1,8 +1,9 @@
 /**
- * Snappy BLOCK-format compression (the format remote write mandates; never the framed format), a
- * port of the reference compressor's CompressFragment (google/snappy): the input is cut into 64 KiB
- * blocks compressed independently, each with a hash table of 4-byte sequences, literals and copies
- * of 1- and 2-byte offsets. Any snappy decoder reads the result (the tests decode it with snappyjs).
+ * Snappy BLOCK-format compression (the format remote write mandates; never the framed format),
+ * written from the format's description and the reference compressor's documented strategy (google/
+ * snappy's format_description.txt): the input is cut into 64 KiB blocks compressed
+ * independently, each with a hash table of 4-byte sequences, emitting literals and copies with 1- and
+ * 2-byte offsets. Any snappy decoder reads the result (the tests decode it with snappyjs).
  *
  * Why not snappyjs' compressor: it hashes with a float multiplication that leaves the small-integer
  * range (slow in V8), compares bytes one at a time and needs the whole input in one array. This one
