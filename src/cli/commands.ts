@@ -12,6 +12,8 @@ import { describeError } from '../runtime/result.js';
 import type { EngineSettings } from './engine.js';
 import { engineFingerprint, UsageError } from './engine.js';
 import { VERSION } from '../version.js';
+import { collectStartupGarbage } from '../runtime/settle-heap.js';
+import { monotonicMs } from '../runtime/monotonic.js';
 
 /** The world a command runs in; main.ts builds the real one, tests may build another. */
 export interface CommandEnv {
@@ -76,12 +78,12 @@ export async function serve(engine: EngineSettings, opts: ServeOptions, env: Com
       return;
     }
     if (path === opts.telemetryPath) {
-      const started = performance.now();
+      const started = monotonicMs();
       const report = collector.cycle(env.nowMs());
       if (report.error !== undefined) env.logger.error({ err: report.error }, 'error reading procs');
       const body = renderExposition(report.families);
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : body);
-      env.logger.debug({ groups: report.groups?.size ?? 0, procs: report.procs, ms: performance.now() - started }, 'scrape');
+      env.logger.debug({ groups: report.groups?.size ?? 0, procs: report.procs, ms: monotonicMs() - started }, 'scrape');
       return;
     }
     if (path === '/') {
@@ -101,6 +103,7 @@ export async function serve(engine: EngineSettings, opts: ServeOptions, env: Com
     });
   });
   env.logger.info({ source: engine.namingSource, procfs: engine.procfs, listen: opts.listenAddress, path: opts.telemetryPath }, 'serving metrics');
+  collectStartupGarbage();
   return server;
 }
 

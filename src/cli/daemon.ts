@@ -12,6 +12,7 @@ import { createCollector, openSource } from './commands.js';
 import type { EngineSettings } from './engine.js';
 import { engineFingerprint } from './engine.js';
 import type { AgentSetup } from './run.js';
+import { collectStartupGarbage } from '../runtime/settle-heap.js';
 
 /** Where the tracker state lives: the configured file, '' for none, else under the state directory. */
 export function resolveStatePath(configured: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -53,6 +54,8 @@ export class Daemon {
   #listener: Server | undefined;
   #sinkKeys: Map<string, Sink>;
   #stateWarned = false;
+  /** A full collection is due after the next cycle (the first one, or the first after a reload). */
+  #settlePending = true;
 
   constructor(parts: DaemonParts, sinkKeys: Map<string, Sink>, env: CommandEnv) {
     this.#parts = parts;
@@ -76,6 +79,11 @@ export class Daemon {
   async #cycle(): Promise<void> {
     await this.#agent.cycle();
     this.#saveState();
+    if (this.#settlePending) {
+      // After the first cycle of a start or a reload: see runtime/settle-heap.ts.
+      this.#settlePending = false;
+      collectStartupGarbage();
+    }
   }
 
   #saveState(): void {
@@ -180,6 +188,8 @@ export class Daemon {
     this.#setup = next.setup;
     this.#sinkKeys = newKeys;
     this.#logStarted(engineChanged ? 'config reloaded: new rules, tracker restarted' : 'config reloaded');
+    // The old config's parse and any old tracker are garbage now.
+    this.#settlePending = true;
     return true;
   }
 

@@ -22,6 +22,7 @@ import { parseListenAddress, restoreOrPrime, RuntimeError } from './commands.js'
 import { Daemon, resolveStatePath } from './daemon.js';
 import type { EngineSettings } from './engine.js';
 import { UsageError } from './engine.js';
+import { monotonicMs } from '../runtime/monotonic.js';
 
 export interface AgentSetup {
   readonly sections: AgentSections;
@@ -86,7 +87,7 @@ export function createAgent(collector: Collector, setup: AgentSetup, env: Comman
     staticLabels: setup.labels,
     logger: env.logger,
     nowMs: env.nowMs,
-    monotonicMs: () => performance.now(),
+    monotonicMs,
     version: VERSION,
     sendBudgetMs: setup.sections.schedule.kind === 'interval' ? Math.floor(setup.sections.schedule.intervalMs * 0.9) : undefined,
   });

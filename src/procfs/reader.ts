@@ -15,7 +15,6 @@ import { type Result, describeError, err, errnoCode, ok } from '../runtime/resul
 import { parseBootTimeBytes } from './boot-time.js';
 import { parseCgroupBytes } from './cgroup.js';
 import { parseCmdlineBytes } from './cmdline.js';
-import { decodeUtf8 } from './bytes.js';
 import { ByteStringInterner } from './intern.js';
 import { type MutableIo, parseIoInto } from './io.js';
 import { parseLimitsBytes } from './limits.js';
@@ -69,6 +68,10 @@ const FAILED_VANISHED: MetricsRead = Object.freeze({ kind: 'failed', vanished: t
 const FAILED_UNREADABLE: MetricsRead = Object.freeze({ kind: 'failed', vanished: false });
 const NO_THREADS: ThreadsRead = Object.freeze({ threads: undefined, partial: false });
 const THREADS_UNLISTABLE: ThreadsRead = Object.freeze({ threads: undefined, partial: true });
+/** A process without a readable cgroup file: no cgroups (process-exporter's []). */
+const NO_CGROUPS: readonly string[] = Object.freeze([]);
+/** Distinct cgroup file contents remembered before the cache starts over. */
+const MAX_CGROUP_LISTS = 1024;
 
 export class ProcfsReader implements ProcSource {
   readonly bootTimeSeconds: number;
@@ -87,7 +90,14 @@ export class ProcfsReader implements ProcSource {
 
   // Results are written into these and returned: a steady cycle allocates nothing per process that
   // outlives the read (see ProcSource: callers copy what they keep).
-  private readonly stat = new ReaderStat();
+  /** wchan symbols, thread names and comms: the same few strings every cycle. */
+  private readonly interner = new ByteStringInterner();
+  private readonly stat = new ReaderStat(this.interner);
+  /**
+   * cgroup lists by file content: the processes of one service share one frozen list (a new process
+   * costs no copy of the paths). Bounded: cleared once it holds MAX_CGROUP_LISTS different contents.
+   */
+  private readonly cgroupLists = new Map<string, readonly string[]>();
   private readonly statScan = new StatScan();
   private readonly threadScan = new StatScan();
   private readonly statusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
@@ -115,8 +125,6 @@ export class ProcfsReader implements ProcSource {
   /** listPids' result, reused. */
   private readonly pids: number[] = [];
   private readonly listed: { readonly ok: true; readonly pids: readonly number[] } = { ok: true, pids: this.pids };
-  /** wchan symbols and thread names: the same few strings every cycle. */
-  private readonly interner = new ByteStringInterner();
 
   /**
    * readStat calls so far, and the pid and readStat count of the last readMetrics: readStatic for
@@ -336,7 +344,7 @@ export class ProcfsReader implements ProcSource {
 
     // Soft: cgroups are not always available; process-exporter then uses [].
     n = this.readFile(`${dir}cgroup`);
-    const cgroups = (n < 0 ? undefined : parseCgroupBytes(this.buf, n)) ?? [];
+    const cgroups = n < 0 ? NO_CGROUPS : this.cgroupsOf(n);
 
     return {
       comm: stat.comm,
@@ -347,6 +355,19 @@ export class ProcfsReader implements ProcSource {
       euid: status.euid,
       cgroups,
     };
+  }
+
+  /** The cgroup list in `buf[0, n)`, shared with every process whose file had the same bytes. */
+  private cgroupsOf(n: number): readonly string[] {
+    // latin1: one character per byte, so equal keys mean equal bytes.
+    const key = this.buf.toString('latin1', 0, n);
+    const known = this.cgroupLists.get(key);
+    if (known !== undefined) return known;
+    const parsed = parseCgroupBytes(this.buf, n);
+    const list = parsed === undefined ? NO_CGROUPS : Object.freeze(parsed);
+    if (this.cgroupLists.size >= MAX_CGROUP_LISTS) this.cgroupLists.clear();
+    this.cgroupLists.set(key, list);
+    return list;
   }
 
   /** smaps_rollup, or the smaps sum when smaps_rollup does not exist, into smapsOut; false on failure. */
@@ -432,6 +453,7 @@ type MutableMetrics = { -readonly [K in keyof ProcMetrics]: ProcMetrics[K] } & {
 
 /** The ProcStat readStat returns: reused, with comm decoded only when asked for (new processes). */
 class ReaderStat implements ProcStat {
+  readonly #interner: ByteStringInterner;
   pid = 0;
   state = '';
   ppid = 0;
@@ -447,8 +469,12 @@ class ReaderStat implements ProcStat {
   #commLength = 0;
   #comm: string | undefined = undefined;
 
+  constructor(interner: ByteStringInterner) {
+    this.#interner = interner;
+  }
+
   get comm(): string {
-    return (this.#comm ??= decodeUtf8(this.#commBytes, 0, this.#commLength));
+    return (this.#comm ??= this.#interner.decode(this.#commBytes, 0, this.#commLength));
   }
 
   load(f: StatScan, buf: Buffer): void {

@@ -100,7 +100,11 @@ function addProc(g: GroupBuilder, p: TrackedProc): void {
   if (g.oldestStartMs === undefined || start < g.oldestStartMs) g.oldestStartMs = start;
   // forEach with the builder as `this`: neither a [key, value] pair per entry (for-of over entries)
   // nor a closure per process.
-  if (p.wchans.size > 0) p.wchans.forEach(addWchan, g);
+  if (p.wchans === undefined) {
+    if (m.wchan !== '') g.wchans.set(m.wchan, (g.wchans.get(m.wchan) ?? 0) + 1);
+  } else if (p.wchans.size > 0) {
+    p.wchans.forEach(addWchan, g);
+  }
   if (p.threads !== undefined && p.threads.size > 1) {
     g.threadTracked = true;
     p.threads.forEach(addThread, g);

@@ -1,6 +1,7 @@
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
 import type { ProcAttributes } from '../config/matcher.js';
 import { addState, copyCounts, zeroStates } from './counts.js';
+import { monotonicMs } from '../runtime/monotonic.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
 export type NamingAttributes = ProcAttributes;
@@ -33,7 +34,7 @@ export interface TrackerOptions {
    * The startup cycle, which sets the baselines, has no budget.
    */
   readonly cycleTimeBudgetMs?: number;
-  /** Monotonic clock in ms for the budget; defaults to performance.now. */
+  /** Monotonic clock in ms for the budget; defaults to runtime/monotonic.ts. */
   readonly monotonicMs?: () => number;
 }
 
@@ -86,8 +87,12 @@ export interface TrackedProc {
   readonly threads: ReadonlyMap<number, TrackedThread> | undefined;
   /** Each task's state counted once (upstream counts the main thread twice, #338). */
   readonly states: States;
-  /** Wchan of each task counted once; "" is never a key. */
-  readonly wchans: ReadonlyMap<string, number>;
+  /**
+   * Wchan of each thread counted once ("" is never a key) for a multi-threaded process; undefined
+   * for a single-threaded one, whose only wchan is `metrics.wchan` (a map per process would cost
+   * ~180 bytes each for the common case).
+   */
+  readonly wchans: ReadonlyMap<string, number> | undefined;
   readonly lastCycle: number;
 }
 
@@ -101,10 +106,19 @@ interface Proc {
   readonly metrics: OwnedMetrics;
   readonly lastaccum: Counts;
   threads: Map<number, TrackedThread> | undefined;
-  /** Context switches per task by tid (the process itself when single-threaded). */
-  readonly taskCtx: Map<number, TaskCtx>;
+  /**
+   * Context switches of the main task (tid = pid) at its last read, kept in fields: most processes
+   * are single-threaded, and a map per process would cost more than the process's counters.
+   * `mainCtxStart` is the task's start time, -1 when there is no last read.
+   */
+  mainCtxStart: number;
+  mainCtxV: number;
+  mainCtxN: number;
+  /** Context switches of the other tasks by tid; undefined unless the process has had other threads. */
+  taskCtx: Map<number, TaskCtx> | undefined;
   readonly states: States;
-  readonly wchans: Map<string, number>;
+  /** See TrackedProc.wchans: undefined while single-threaded. */
+  wchans: Map<string, number> | undefined;
   lastCycle: number;
 }
 
@@ -181,7 +195,7 @@ export class Tracker {
     this.#opts = opts;
     this.#smapsEvery = Math.max(1, Math.floor(opts.smapsEvery ?? 1));
     this.#budgetMs = opts.cycleTimeBudgetMs ?? 0;
-    this.#now = opts.monotonicMs ?? (() => performance.now());
+    this.#now = opts.monotonicMs ?? monotonicMs;
   }
 
   get firstUpdateAtMs(): number | undefined {
@@ -373,7 +387,10 @@ export class Tracker {
           p.threads === undefined
             ? null
             : [...p.threads.values()].map((t) => ({ key: procKey(t.tid, t.starttime), name: t.name, accum: copyCounts(t.accum), wchan: t.wchan })),
-        taskCtx: [...p.taskCtx].map(([tid, c]) => ({ key: procKey(tid, c.starttime), voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
+        taskCtx: [
+          ...(p.mainCtxStart >= 0 ? [{ key: procKey(p.pid, p.mainCtxStart), voluntary: p.mainCtxV, nonvoluntary: p.mainCtxN }] : []),
+          ...[...(p.taskCtx ?? [])].map(([tid, c]) => ({ key: procKey(tid, c.starttime), voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
+        ],
       });
     }
     return {
@@ -405,12 +422,7 @@ export class Tracker {
           threads.set(k.id, { tid: k.id, starttime: k.starttime, name: th.name, accum: ownedCounts(th.accum), latest: ownedCounts(), wchan: th.wchan, lastCycle: cycle });
         }
       }
-      const taskCtx = new Map<number, TaskCtx>();
-      for (const c of t.taskCtx) {
-        const k = parseKey(c.key);
-        if (k !== undefined) taskCtx.set(k.id, { starttime: k.starttime, voluntary: c.voluntary, nonvoluntary: c.nonvoluntary, lastCycle: cycle });
-      }
-      this.#procs.set(t.pid, {
+      const p: Proc = {
         kind: 'tracked',
         pid: t.pid,
         starttime: t.starttime,
@@ -419,11 +431,26 @@ export class Tracker {
         metrics: copyMetrics(t.metrics),
         lastaccum: ownedCounts(),
         threads,
-        taskCtx,
+        mainCtxStart: -1,
+        mainCtxV: 0,
+        mainCtxN: 0,
+        taskCtx: undefined,
         states: zeroStates(),
-        wchans: new Map(),
+        wchans: undefined,
         lastCycle: cycle,
-      });
+      };
+      for (const c of t.taskCtx) {
+        const k = parseKey(c.key);
+        if (k === undefined) continue;
+        if (k.id === t.pid) {
+          p.mainCtxStart = k.starttime;
+          p.mainCtxV = c.voluntary;
+          p.mainCtxN = c.nonvoluntary;
+        } else {
+          (p.taskCtx ??= new Map<number, TaskCtx>()).set(k.id, { starttime: k.starttime, voluntary: c.voluntary, nonvoluntary: c.nonvoluntary, lastCycle: cycle });
+        }
+      }
+      this.#procs.set(t.pid, p);
     }
   }
 }
@@ -558,9 +585,12 @@ function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: Proc
     metrics: copyMetrics(m),
     lastaccum: ownedCounts(),
     threads: undefined,
-    taskCtx: new Map(),
+    mainCtxStart: -1,
+    mainCtxV: 0,
+    mainCtxN: 0,
+    taskCtx: undefined,
     states: zeroStates(),
-    wchans: new Map(),
+    wchans: undefined,
     lastCycle: cycle,
   };
   observeTasks(p, m, threads, cycle, undefined);
@@ -581,7 +611,6 @@ function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: Proc
  * its live tasks (as process-exporter reports them), each task's state and wchan counted once.
  */
 function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] | undefined, cycle: number, delta: Counts | undefined): void {
-  const ctx = p.taskCtx;
   let dv = 0;
   let dn = 0;
   let sumV = 0;
@@ -592,26 +621,45 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
     const nv = m.counts.ctxSwitchNonvoluntary;
     sumV = v;
     sumN = nv;
-    const prev = ctx.get(p.pid);
-    if (prev !== undefined && prev.starttime === p.starttime) {
-      dv = Math.max(0, v - prev.voluntary);
-      dn = Math.max(0, nv - prev.nonvoluntary);
-      prev.voluntary = v;
-      prev.nonvoluntary = nv;
-      prev.lastCycle = cycle;
+    if (p.mainCtxStart === p.starttime) {
+      dv = Math.max(0, v - p.mainCtxV);
+      dn = Math.max(0, nv - p.mainCtxN);
     } else {
       dv = v;
       dn = nv;
-      ctx.set(p.pid, { starttime: p.starttime, voluntary: v, nonvoluntary: nv, lastCycle: cycle });
     }
+    p.mainCtxStart = p.starttime;
+    p.mainCtxV = v;
+    p.mainCtxN = nv;
+    // The other tasks are gone: their last reads are forgotten, as any task not seen in a cycle.
+    p.taskCtx = undefined;
     addState(p.states, m.state);
-    setSingleWchan(p.wchans, m.wchan);
+    p.wchans = undefined;
   } else {
+    let mainSeen = false;
+    let othersSeen = 0;
     for (const t of threads) {
       const v = t.counts.ctxSwitchVoluntary;
       const nv = t.counts.ctxSwitchNonvoluntary;
       sumV += v;
       sumN += nv;
+      addState(p.states, t.state);
+      if (t.tid === p.pid) {
+        mainSeen = true;
+        if (p.mainCtxStart === t.starttime) {
+          dv += Math.max(0, v - p.mainCtxV);
+          dn += Math.max(0, nv - p.mainCtxN);
+        } else {
+          dv += v;
+          dn += nv;
+        }
+        p.mainCtxStart = t.starttime;
+        p.mainCtxV = v;
+        p.mainCtxN = nv;
+        continue;
+      }
+      othersSeen++;
+      const ctx = (p.taskCtx ??= new Map<number, TaskCtx>());
       const prev = ctx.get(t.tid);
       if (prev !== undefined && prev.starttime === t.starttime) {
         dv += Math.max(0, v - prev.voluntary);
@@ -624,12 +672,13 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
         dn += nv;
         ctx.set(t.tid, { starttime: t.starttime, voluntary: v, nonvoluntary: nv, lastCycle: cycle });
       }
-      addState(p.states, t.state);
     }
-    setThreadWchans(p.wchans, threads);
-  }
-  if (ctx.size > (threads?.length ?? 1)) {
-    for (const [tid, c] of ctx) if (c.lastCycle !== cycle) ctx.delete(tid);
+    if (!mainSeen) p.mainCtxStart = -1;
+    const ctx = p.taskCtx;
+    if (ctx !== undefined && ctx.size > othersSeen) {
+      for (const [tid, c] of ctx) if (c.lastCycle !== cycle) ctx.delete(tid);
+    }
+    setThreadWchans((p.wchans ??= new Map<string, number>()), threads);
   }
   p.metrics.counts.ctxSwitchVoluntary = sumV;
   p.metrics.counts.ctxSwitchNonvoluntary = sumN;
@@ -637,17 +686,6 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
     delta.ctxSwitchVoluntary = dv;
     delta.ctxSwitchNonvoluntary = dn;
   }
-}
-
-/** The wchans of a single task: `{w: 1}`, or empty for "". Unchanged maps are left alone. */
-function setSingleWchan(wchans: Map<string, number>, w: string): void {
-  if (w === '') {
-    if (wchans.size > 0) wchans.clear();
-    return;
-  }
-  if (wchans.size === 1 && wchans.get(w) === 1) return;
-  wchans.clear();
-  wchans.set(w, 1);
 }
 
 /** The wchans of the threads, each counted once; keys are updated in place. */

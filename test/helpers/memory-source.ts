@@ -73,7 +73,8 @@ export class MemorySource implements ProcSource {
     return this;
   }
 
-  update(pid: number, changes: Partial<FakeProc>): void {
+  /** Changes fields of a fake process; a field given as undefined is removed (e.g. `threads: undefined`). */
+  update(pid: number, changes: { [K in keyof FakeProc]?: FakeProc[K] | undefined }): void {
     const p = this.procs.get(pid);
     if (p === undefined) throw new Error(`no fake pid ${pid}`);
     Object.assign(p, changes);

@@ -313,6 +313,26 @@ void describe('ProcfsReader', () => {
       assert.equal(partial, true);
     });
 
+    void it('shares one frozen cgroup list and one comm string between processes with the same bytes', () => {
+      const v1 = '12:pids:/system.slice/app.service\n0::/system.slice/app.service\n';
+      writeProcfs(root, [
+        { ...app, files: { cgroup: v1 } },
+        { stat: { pid: 8, comm: 'app' }, files: { cgroup: v1 } },
+        { stat: { pid: 9, comm: 'app' }, files: { cgroup: '0::/system.slice/other.service\n' } },
+      ]);
+      const reader = openReader(root);
+      const a = reader.readStatic(100, mustStat(reader, 100));
+      const b = reader.readStatic(8, mustStat(reader, 8));
+      const c = reader.readStatic(9, mustStat(reader, 9));
+      assert.ok(a && b && c);
+      assert.deepEqual(a.cgroups, ['/system.slice/app.service', '/system.slice/app.service']);
+      assert.equal(b.cgroups, a.cgroups);
+      assert.ok(Object.isFrozen(a.cgroups));
+      assert.deepEqual(c.cgroups, ['/system.slice/other.service']);
+      assert.equal(b.comm, 'app');
+      assert.equal(c.comm, 'app');
+    });
+
     void it('uses [] when cgroup is unreadable or malformed', () => {
       writeProcfs(root, [{ ...app, files: { cgroup: null } }, { stat: { pid: 8, comm: 'b' }, files: { cgroup: 'garbage\n' } }]);
       const reader = openReader(root);

@@ -231,6 +231,55 @@ describe('Grouper threads and intentional fixes', () => {
   });
 });
 
+describe('Grouper: processes that gain and lose threads', () => {
+  it('keeps the main task\'s context-switch history across single- and multi-threaded cycles', () => {
+    const src = new MemorySource(BOOT).add({ pid: 10, comm: 'srv', starttime: 100, voluntary: 5, nonvoluntary: 1 });
+    const g = grouper({ srv: 'srv' });
+    run(g, src, T0);
+    // Gains a thread: the main task moved 5 → 8, the new thread counts its whole 3.
+    src.update(10, { threads: [{ tid: 10, name: 'srv', voluntary: 8, nonvoluntary: 2 }, { tid: 11, name: 'wrk', voluntary: 3 }] });
+    assert.equal(group(run(g, src, T0 + 1), 'srv').counts.ctxSwitchVoluntary, 6);
+    // Loses it again: only the main task's increase 8 → 10 counts; the sum never goes down.
+    src.update(10, { threads: undefined, voluntary: 10, nonvoluntary: 2 });
+    const s = group(run(g, src, T0 + 2), 'srv');
+    assert.equal(s.counts.ctxSwitchVoluntary, 8);
+    assert.equal(s.counts.ctxSwitchNonvoluntary, 1);
+    // A thread with tid 11 again, but a new one (other start time): its whole count, once.
+    src.update(10, { threads: [{ tid: 10, name: 'srv', voluntary: 10, nonvoluntary: 2 }, { tid: 11, starttime: 500, name: 'wrk', voluntary: 4 }] });
+    assert.equal(group(run(g, src, T0 + 3), 'srv').counts.ctxSwitchVoluntary, 12);
+  });
+
+  it('forgets the main task\'s history when a cycle lists the threads without it', () => {
+    const src = new MemorySource(BOOT).add({
+      pid: 10,
+      comm: 'srv',
+      starttime: 100,
+      threads: [{ tid: 10, name: 'srv', voluntary: 5 }, { tid: 11, name: 'wrk', voluntary: 1 }],
+    });
+    const g = grouper({ srv: 'srv' });
+    run(g, src, T0);
+    src.update(10, { threads: [{ tid: 11, name: 'wrk', voluntary: 2 }, { tid: 12, name: 'wrk', voluntary: 0 }] });
+    assert.equal(group(run(g, src, T0 + 1), 'srv').counts.ctxSwitchVoluntary, 1);
+    // The main task is listed again: as any task seen anew, its whole count is an increase.
+    src.update(10, { threads: [{ tid: 10, name: 'srv', voluntary: 6 }, { tid: 11, name: 'wrk', voluntary: 2 }] });
+    assert.equal(group(run(g, src, T0 + 2), 'srv').counts.ctxSwitchVoluntary, 7);
+  });
+
+  it('reports the wchan of single-threaded processes, each once, and never an empty one', () => {
+    const src = new MemorySource(BOOT).add(
+      { pid: 10, comm: 'app', starttime: 100, wchan: 'do_wait' },
+      { pid: 11, comm: 'app', starttime: 100, wchan: 'do_wait' },
+      { pid: 12, comm: 'app', starttime: 100, wchan: '' },
+      { pid: 13, comm: 'app', starttime: 100, threads: [{ tid: 13, name: 'app', wchan: 'ep_poll' }, { tid: 14, name: 'app', wchan: 'do_wait' }] },
+    );
+    const g = grouper({ app: 'app' });
+    assert.deepEqual([...group(run(g, src, T0), 'app').wchans].sort(), [['do_wait', 3], ['ep_poll', 1]]);
+    // Process 13 becomes single-threaded: its thread wchans are gone, its own counts.
+    src.update(13, { threads: undefined, wchan: 'pipe_read' });
+    assert.deepEqual([...group(run(g, src, T0 + 1), 'app').wchans].sort(), [['do_wait', 2], ['pipe_read', 1]]);
+  });
+});
+
 describe('Grouper snapshot', () => {
   it('continues counters after restore exactly as an uninterrupted grouper', () => {
     const mk = () => new MemorySource(BOOT).add({ pid: 10, comm: 'app', starttime: 100, utime: 0 }, { pid: 11, comm: 'kid', ppid: 10, starttime: 100 });
@@ -251,6 +300,41 @@ describe('Grouper snapshot', () => {
       const gc = group(run(c, srcB, T0 + i + 1), 'app');
       assert.deepEqual(gc.counts, ga.counts);
       assert.equal(gc.procs, 2);
+    }
+  });
+  it('continues per-task context switches after restore, for single- and multi-threaded processes', () => {
+    const mk = () =>
+      new MemorySource(BOOT).add(
+        { pid: 10, comm: 'app', starttime: 100, voluntary: 5 },
+        { pid: 20, comm: 'app', starttime: 100, threads: [{ tid: 20, name: 'app', voluntary: 7 }, { tid: 21, name: 'w', voluntary: 9 }] },
+      );
+    const steps: [number, Parameters<MemorySource['update']>[1]][][] = [
+      [
+        [10, { voluntary: 6 }],
+        [20, { threads: [{ tid: 20, name: 'app', voluntary: 8 }, { tid: 21, name: 'w', voluntary: 19 }] }],
+      ],
+      [
+        [10, { threads: [{ tid: 10, name: 'app', voluntary: 9 }, { tid: 11, name: 'w', voluntary: 1 }] }],
+        [20, { threads: undefined, voluntary: 10 }],
+      ],
+    ];
+    const a = grouper({ app: 'app' });
+    const srcA = mk();
+    run(a, srcA, T0);
+    const b = grouper({ app: 'app' });
+    const srcB = mk();
+    run(b, srcB, T0);
+    const c = grouper({ app: 'app' });
+    c.restore(JSON.parse(JSON.stringify(b.snapshot())) as ReturnType<Grouper['snapshot']>);
+    for (const [i, step] of steps.entries()) {
+      for (const [pid, change] of step) {
+        srcA.update(pid, change);
+        srcB.update(pid, change);
+      }
+      const ga = group(run(a, srcA, T0 + i + 1), 'app');
+      const gc = group(run(c, srcB, T0 + i + 1), 'app');
+      assert.deepEqual(gc.counts, ga.counts);
+      assert.ok(ga.counts.ctxSwitchVoluntary > 0);
     }
   });
 });

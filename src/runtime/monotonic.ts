@@ -1,0 +1,9 @@
+/**
+ * A monotonic clock in milliseconds (arbitrary origin), from process.hrtime: `performance.now()`
+ * would do the same, but the first use of the `performance` global loads node's perf_hooks modules
+ * (about 0.7 MB of RSS, measured) for nothing else the agent needs.
+ */
+export function monotonicMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
+}
