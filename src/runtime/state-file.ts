@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CollectorSnapshot } from '../tracker/collector.js';
+import { writeJsonChunked } from './json-stream.js';
 import { describeError, errnoCode } from './result.js';
 
 export type StateLoad =
@@ -47,11 +48,26 @@ export function loadState(path: string): StateLoad {
   return { kind: 'ok', snapshot: data.collector, savedAtMs: data.savedAtMs, fingerprint: data.fingerprint };
 }
 
-/** Writes the state atomically: a temporary file in the same directory, then rename. */
+/** Writes the state atomically: a temporary file in the same directory (written in chunks, see json-stream.ts), then rename. */
 export function saveState(path: string, snapshot: CollectorSnapshot, nowMs: number, fingerprint: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const body: StateFile = { format: 'procpush-state', savedAtMs: nowMs, fingerprint, collector: snapshot };
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(body));
+  const fd = openSync(tmp, 'w');
+  try {
+    writeJsonChunked((text) => {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    }, body);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing more to clean up; the write error is what matters.
+    }
+    throw e;
+  }
+  closeSync(fd);
   renameSync(tmp, path);
 }
