@@ -101,7 +101,7 @@ function addProc(g: GroupBuilder, p: TrackedProc): void {
   // forEach with the builder as `this`: neither a [key, value] pair per entry (for-of over entries)
   // nor a closure per process.
   if (p.wchans === undefined) {
-    if (m.wchan !== '') g.wchans.set(m.wchan, (g.wchans.get(m.wchan) ?? 0) + 1);
+    if (m.wchan !== '') addWchan.call(g, 1, m.wchan);
   } else if (p.wchans.size > 0) {
     p.wchans.forEach(addWchan, g);
   }

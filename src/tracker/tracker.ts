@@ -621,16 +621,10 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
     const nv = m.counts.ctxSwitchNonvoluntary;
     sumV = v;
     sumN = nv;
-    if (p.mainCtxStart === p.starttime) {
-      dv = Math.max(0, v - p.mainCtxV);
-      dn = Math.max(0, nv - p.mainCtxN);
-    } else {
-      dv = v;
-      dn = nv;
-    }
-    p.mainCtxStart = p.starttime;
-    p.mainCtxV = v;
-    p.mainCtxN = nv;
+    const known = p.mainCtxStart === p.starttime;
+    dv = ctxIncrease(known, v, p.mainCtxV);
+    dn = ctxIncrease(known, nv, p.mainCtxN);
+    setMainCtx(p, p.starttime, v, nv);
     // The other tasks are gone: their last reads are forgotten, as any task not seen in a cycle.
     p.taskCtx = undefined;
     addState(p.states, m.state);
@@ -646,16 +640,10 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
       addState(p.states, t.state);
       if (t.tid === p.pid) {
         mainSeen = true;
-        if (p.mainCtxStart === t.starttime) {
-          dv += Math.max(0, v - p.mainCtxV);
-          dn += Math.max(0, nv - p.mainCtxN);
-        } else {
-          dv += v;
-          dn += nv;
-        }
-        p.mainCtxStart = t.starttime;
-        p.mainCtxV = v;
-        p.mainCtxN = nv;
+        const known = p.mainCtxStart === t.starttime;
+        dv += ctxIncrease(known, v, p.mainCtxV);
+        dn += ctxIncrease(known, nv, p.mainCtxN);
+        setMainCtx(p, t.starttime, v, nv);
         continue;
       }
       othersSeen++;
@@ -686,6 +674,18 @@ function observeTasks(p: Proc, m: ProcMetrics, threads: readonly ThreadSample[] 
     delta.ctxSwitchVoluntary = dv;
     delta.ctxSwitchNonvoluntary = dn;
   }
+}
+
+/** A task's context switches since its last read; all of them when it was not read before (`known` false). */
+function ctxIncrease(known: boolean, now: number, last: number): number {
+  return known ? Math.max(0, now - last) : now;
+}
+
+/** The main task's context switches as read this cycle (task start time, voluntary, nonvoluntary). */
+function setMainCtx(p: Proc, starttime: number, v: number, nv: number): void {
+  p.mainCtxStart = starttime;
+  p.mainCtxV = v;
+  p.mainCtxN = nv;
 }
 
 /** The wchans of the threads, each counted once; keys are updated in place. */

@@ -280,19 +280,27 @@ describe('Grouper: processes that gain and lose threads', () => {
   });
 });
 
+/**
+ * Two groupers over two copies of the same fake host after the startup cycle: `a` keeps running, `c`
+ * continues from a JSON round trip of the snapshot of another grouper that ran that cycle over `srcB`.
+ */
+function uninterruptedAndRestored(mk: () => MemorySource): { a: Grouper; srcA: MemorySource; c: Grouper; srcB: MemorySource } {
+  const a = grouper({ app: 'app' });
+  const srcA = mk();
+  run(a, srcA, T0);
+  const b = grouper({ app: 'app' });
+  const srcB = mk();
+  run(b, srcB, T0);
+  const c = grouper({ app: 'app' });
+  c.restore(JSON.parse(JSON.stringify(b.snapshot())) as ReturnType<Grouper['snapshot']>);
+  return { a, srcA, c, srcB };
+}
+
 describe('Grouper snapshot', () => {
   it('continues counters after restore exactly as an uninterrupted grouper', () => {
     const mk = () => new MemorySource(BOOT).add({ pid: 10, comm: 'app', starttime: 100, utime: 0 }, { pid: 11, comm: 'kid', ppid: 10, starttime: 100 });
     const steps = [{ utime: 100 }, { utime: 250 }];
-    const a = grouper({ app: 'app' });
-    const srcA = mk();
-    run(a, srcA, T0);
-    const b = grouper({ app: 'app' });
-    const srcB = mk();
-    run(b, srcB, T0);
-    const snap = JSON.parse(JSON.stringify(b.snapshot())) as ReturnType<Grouper['snapshot']>;
-    const c = grouper({ app: 'app' });
-    c.restore(snap);
+    const { a, srcA, c, srcB } = uninterruptedAndRestored(mk);
     for (const [i, step] of steps.entries()) {
       srcA.update(10, step);
       srcB.update(10, step);
@@ -318,14 +326,7 @@ describe('Grouper snapshot', () => {
         [20, { threads: undefined, voluntary: 10 }],
       ],
     ];
-    const a = grouper({ app: 'app' });
-    const srcA = mk();
-    run(a, srcA, T0);
-    const b = grouper({ app: 'app' });
-    const srcB = mk();
-    run(b, srcB, T0);
-    const c = grouper({ app: 'app' });
-    c.restore(JSON.parse(JSON.stringify(b.snapshot())) as ReturnType<Grouper['snapshot']>);
+    const { a, srcA, c, srcB } = uninterruptedAndRestored(mk);
     for (const [i, step] of steps.entries()) {
       for (const [pid, change] of step) {
         srcA.update(pid, change);
