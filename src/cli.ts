@@ -5,7 +5,7 @@
  * so flags set by a module of that graph come too late for the allocations of loading it (the young
  * generation would already have grown to 4 MiB per semi-space).
  */
-import './runtime/v8-tuning.js';
+import './base/v8-tuning.js';
 
 const { main } = await import('./cli/main.js');
 const code = await main(process.argv.slice(2));

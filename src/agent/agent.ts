@@ -1,8 +1,8 @@
 import type { Sink, SendReport } from '../push/types.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../base/logger.js';
 import { renderExposition } from '../series/exposition.js';
 import type { Label, MetricFamily } from '../series/types.js';
-import type { Collector } from '../tracker/collector.js';
+import type { Collector } from '../collector/collector.js';
 import { buildSelfFamilies } from './self-metrics.js';
 
 export interface AgentOptions {

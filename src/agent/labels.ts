@@ -1,6 +1,6 @@
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { Result } from '../runtime/result.js';
-import { err, ok } from '../runtime/result.js';
+import type { Result } from '../base/result.js';
+import { err, ok } from '../base/result.js';
 import type { Label } from '../series/types.js';
 
 /** Labels the namedprocess series carry themselves; a static label may never shadow one of them. */

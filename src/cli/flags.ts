@@ -1,5 +1,5 @@
-import type { Result } from '../runtime/result.js';
-import { err, ok } from '../runtime/result.js';
+import type { Result } from '../base/result.js';
+import { err, ok } from '../base/result.js';
 
 export type FlagKind = 'bool' | 'string' | 'duration';
 

@@ -8,21 +8,21 @@
  */
 import { formatFlagHelp, parseGoFlags } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
-import { ENGINE_FLAGS, engineFingerprint, resolveEngine, UsageError } from './engine.js';
+import { ENGINE_FLAGS, engineFingerprint, resolveEngine, UsageError } from '../config/engine.js';
 import { writeFileSync } from 'node:fs';
-import { check, explain, once, restoreOrPrime, RuntimeError, serve } from './commands.js';
-import { saveState } from '../runtime/state-file.js';
-import type { CommandEnv } from './commands.js';
-import { createLogger, isLogLevel, LOG_LEVELS } from '../runtime/logger.js';
-import type { LogLevel } from '../runtime/logger.js';
-import { describeError } from '../runtime/result.js';
-import { VERSION } from '../version.js';
-import type * as PushStack from './run.js';
+import { check, explain, once, restoreOrPrime, RuntimeError, serve } from '../daemon/serve.js';
+import { saveState } from '../collector/state-file.js';
+import type { CommandEnv } from '../daemon/serve.js';
+import { createLogger, isLogLevel, LOG_LEVELS } from '../base/logger.js';
+import type { LogLevel } from '../base/logger.js';
+import { describeError } from '../base/result.js';
+import { VERSION } from '../base/version.js';
+import type * as PushStack from '../daemon/run.js';
 
 type PushStack = typeof PushStack;
 
 /** The push commands' module, loaded on first use. */
-const pushStack = (): Promise<PushStack> => import('./run.js');
+const pushStack = (): Promise<PushStack> => import('../daemon/run.js');
 
 const LOG_FLAG: FlagSpec = { name: 'log.level', kind: 'string', help: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' };
 

@@ -4,8 +4,8 @@ import type { Document } from 'yaml';
 // Type-only: the agent sections' zod errors are turned into issues here, but zod itself is loaded only
 // by the modules that validate those sections (see engine-options.ts for why).
 import type { z } from 'zod';
-import type { Result } from '../runtime/result.js';
-import { describeError, err, ok } from '../runtime/result.js';
+import type { Result } from '../base/result.js';
+import { describeError, err, ok } from '../base/result.js';
 import type { ConfigIssue, MatchNamer } from './process-names.js';
 import { compileProcessNames } from './process-names.js';
 import type { EngineFileOptions } from './engine-options.js';

@@ -8,7 +8,7 @@
  * schema library. The messages are worded as zod words them in the other sections, so a config's
  * errors read alike wherever they are.
  */
-import { parseByteSize, parseDurationMs } from '../push/units.js';
+import { parseByteSize, parseDurationMs } from '../base/units.js';
 
 export interface EngineFileOptions {
   readonly procfs?: string;

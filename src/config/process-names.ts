@@ -14,10 +14,10 @@
  * instead of silently ignored, so typos do not pass.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { err, ok, type Result } from '../runtime/result.js';
-import { compileRules, type MatchNamer, type RuleSpec } from './matcher.js';
+import { err, ok, type Result } from '../base/result.js';
+import { compileRules, type MatchNamer, type RuleSpec } from '../naming/matcher.js';
 
-export type { MatchNamer, ProcAttributes, RuleSummary, MatchResult } from './matcher.js';
+export type { MatchNamer, ProcAttributes, RuleSummary, MatchResult } from '../naming/matcher.js';
 
 export interface ConfigIssue {
   readonly file: string;

@@ -11,7 +11,7 @@
  * microseconds and an async round trip per file would cost more than the read itself.
  */
 import * as nodeFs from 'node:fs';
-import { type Result, describeError, err, errnoCode, ok } from '../runtime/result.js';
+import { type Result, describeError, err, errnoCode, ok } from '../base/result.js';
 import { parseBootTimeBytes } from './boot-time.js';
 import { parseCgroupBytes } from './cgroup.js';
 import { parseCmdlineBytes } from './cmdline.js';

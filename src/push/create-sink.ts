@@ -1,6 +1,6 @@
 /** Builds a Sink from its parsed config. Fails (as a value) on unreadable TLS files or a broken .proto. */
 
-import { err, ok, type Result } from '../runtime/result.js';
+import { err, ok, type Result } from '../base/result.js';
 import type { SinkDeps } from './deps.js';
 import type { AuthConfig } from './http/auth.js';
 import type { TlsOptions } from './http/node-transport.js';

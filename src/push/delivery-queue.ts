@@ -16,7 +16,7 @@ import type { PushClock, Sleep } from './deps.js';
 import type { HttpMethod, HttpResult, HttpTransport } from './http/http-types.js';
 import { classifyHttpResult, retryDelayMs, type Protocol } from './http/retry-policy.js';
 import { redactSecrets, redactUrl, truncateForLog } from './redact.js';
-import { describeError, type Result } from '../runtime/result.js';
+import { describeError, type Result } from '../base/result.js';
 import type { PushLogger, SinkStats } from './types.js';
 
 export interface Batch {

@@ -3,7 +3,7 @@
 import type { ReadTextFile } from './http/auth.js';
 import type { HttpTransport } from './http/http-types.js';
 import type { TlsOptions } from './http/node-transport.js';
-import type { Result } from '../runtime/result.js';
+import type { Result } from '../base/result.js';
 import type { PushLogger } from './types.js';
 
 export interface PushClock {

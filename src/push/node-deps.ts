@@ -6,7 +6,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { describeError, err, errnoCode, ok, type Result } from '../runtime/result.js';
+import { describeError, err, errnoCode, ok, type Result } from '../base/result.js';
 import type { QueueFs, SinkDeps, Sleep, Unlock } from './deps.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { PushLogger } from './types.js';

@@ -9,7 +9,7 @@
  * deterministic.
  */
 
-import { err, ok, type Result } from '../runtime/result.js';
+import { err, ok, type Result } from '../base/result.js';
 import type { Label } from '../series/types.js';
 
 /** Metric names, remote write 1.0 spec and Prometheus data model. */

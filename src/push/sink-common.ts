@@ -1,6 +1,6 @@
 /** Pieces both sinks use: call serialisation, report building, request headers with credentials. */
 
-import { describeError, ok, type Result } from '../runtime/result.js';
+import { describeError, ok, type Result } from '../base/result.js';
 import type { DrainReport } from './delivery-queue.js';
 import { mergeHeaders, resolveAuth, secretHeaderValues, type AuthConfig, type ReadTextFile } from './http/auth.js';
 import { redactSecrets } from './redact.js';

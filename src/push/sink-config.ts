@@ -14,7 +14,7 @@ import type { RetryOptions } from './delivery-queue.js';
 import { PUSHGATEWAY_RESERVED_HEADERS, REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig } from './http/auth.js';
 import type { RemoteWriteQueueOptions } from './remote-write/remote-write-sink.js';
 import { isValidUserLabelName } from './series-labels.js';
-import { parseByteSize, parseDurationMs } from './units.js';
+import { parseByteSize, parseDurationMs } from '../base/units.js';
 
 /** A duration string (`10s`, `500ms`, `1m30s`) → milliseconds. */
 const durationMs = z.string().transform((text, ctx) => {

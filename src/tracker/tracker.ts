@@ -1,7 +1,7 @@
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
-import type { ProcAttributes } from '../config/matcher.js';
+import type { ProcAttributes } from '../naming/matcher.js';
 import { addState, copyCounts, zeroStates } from './counts.js';
-import { monotonicMs } from '../runtime/monotonic.js';
+import { monotonicMs } from '../base/monotonic.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
 export type NamingAttributes = ProcAttributes;

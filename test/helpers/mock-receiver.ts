@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { SinkDeps } from '../../src/push/deps.js';
 import { createNodeTransport } from '../../src/push/http/node-transport.js';
 import type { PushLogger } from '../../src/push/types.js';
-import { err, ok, type Result } from '../../src/runtime/result.js';
+import { err, ok, type Result } from '../../src/base/result.js';
 
 export interface ScriptedResponse {
   readonly status: number;

@@ -4,7 +4,7 @@
  * Pure apart from the injected file reader.
  */
 
-import { err, ok, type Result } from '../../runtime/result.js';
+import { err, ok, type Result } from '../../base/result.js';
 
 /** A secret given inline in the config or as a file path (the file's content, whitespace-trimmed). */
 export type SecretSource = { readonly inline: string } | { readonly file: string };

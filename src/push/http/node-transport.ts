@@ -11,7 +11,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 
-import { describeError, errnoCode } from '../../runtime/result.js';
+import { describeError, errnoCode } from '../../base/result.js';
 import type { HttpRequest, HttpResult, HttpTransport } from './http-types.js';
 
 export interface TlsOptions {

@@ -6,7 +6,7 @@
  * by proxies. An empty value is written as `=` so the segment is never empty (push-protocols.md §1.2).
  */
 
-import { err, ok, type Result } from '../../runtime/result.js';
+import { err, ok, type Result } from '../../base/result.js';
 import type { Label } from '../../series/types.js';
 import { isValidUserLabelName } from '../series-labels.js';
 

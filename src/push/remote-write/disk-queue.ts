@@ -25,7 +25,7 @@
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 
-import { err, ok, type Result } from '../../runtime/result.js';
+import { err, ok, type Result } from '../../base/result.js';
 import type { QueueFs, Unlock } from '../deps.js';
 import type { Chunk } from './encode-write-request.js';
 

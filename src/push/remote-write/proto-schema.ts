@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import protobuf from 'protobufjs';
 
-import { describeError, err, ok, type Result } from '../../runtime/result.js';
+import { describeError, err, ok, type Result } from '../../base/result.js';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/#structure). */
 const WIRE_VARINT = 0;

@@ -9,7 +9,7 @@
  * Batches on disk are held in memory only while they are being sent.
  */
 
-import { ok, err, type Result } from '../../runtime/result.js';
+import { ok, err, type Result } from '../../base/result.js';
 import type { ClosableTransport, PushClock, QueueFs, Sleep } from '../deps.js';
 import { DeliveryQueue, type Batch, type QueueLimits, type RetryOptions } from '../delivery-queue.js';
 import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 import { parseConfigText } from '../../../src/config/agent-config.js';
 import { ENGINE_OPTION_KEYS, validateEngineOptions } from '../../../src/config/engine-options.js';
-import { parseByteSize, parseDurationMs } from '../../../src/push/units.js';
+import { parseByteSize, parseDurationMs } from '../../../src/base/units.js';
 
 /** The schema the engine keys had before the hand validator (src/config/agent-config.ts at 172ffdb). */
 const duration = z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 15s, 500ms, 1m' });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { ENGINE_FLAGS, resolveEngine } from '../../../src/cli/engine.js';
+import { ENGINE_FLAGS, resolveEngine } from '../../../src/config/engine.js';
 import { parseGoFlags } from '../../../src/cli/flags.js';
 import { parseConfigText } from '../../../src/config/agent-config.js';
 

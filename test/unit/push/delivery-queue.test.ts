@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { DeliveryQueue, type Batch, type DeliveryOptions } from '../../../src/push/delivery-queue.js';
 import type { HttpRequest, HttpResult } from '../../../src/push/http/http-types.js';
-import { ok } from '../../../src/runtime/result.js';
+import { ok } from '../../../src/base/result.js';
 import { createCapturingLogger, createFakeTime } from '../../helpers/mock-receiver.js';
 
 const URL_ = new URL('http://127.0.0.1:1/api/v1/write');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ProcfsReader } from '../../../src/procfs/reader.js';
-import { Collector } from '../../../src/tracker/collector.js';
+import { Collector } from '../../../src/collector/collector.js';
 import { FakeProcfs } from '../../helpers/fake-procfs.js';
 
 const FILES = ['stat', 'status', 'io', 'limits', 'cmdline', 'cgroup', 'wchan', 'smaps_rollup'] as const;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { mergeHeaders, resolveAuth, REMOTE_WRITE_RESERVED_HEADERS } from '../../../../src/push/http/auth.js';
-import { err, ok } from '../../../../src/runtime/result.js';
+import { err, ok } from '../../../../src/base/result.js';
 
 const files: Record<string, string> = { '/run/secrets/pw': 'file-password\n', '/run/secrets/token': '  tok-123  \n', '/empty': '\n' };
 const readTextFile = (path: string) => {

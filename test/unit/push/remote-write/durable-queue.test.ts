@@ -17,7 +17,7 @@ import type { HttpRequest, HttpResult } from '../../../../src/push/http/http-typ
 import { createNodeQueueFs } from '../../../../src/push/node-deps.js';
 import { defaultQueueDir, sinkConfigSchema, sinksConfigSchema, withOnceQueueDir, type SinkConfigInput } from '../../../../src/push/sink-config.js';
 import type { PushPayload, Sink } from '../../../../src/push/types.js';
-import { err } from '../../../../src/runtime/result.js';
+import { err } from '../../../../src/base/result.js';
 import { createTestSinkDeps, decodeRemoteWriteBody, labelsOf, STALE_MARKER_HEX, type TestSinkDeps } from '../../../helpers/mock-receiver.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procpush-durable-'));

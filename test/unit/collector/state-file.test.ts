@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadState, saveState } from '../../../src/runtime/state-file.js';
-import type { CollectorSnapshot } from '../../../src/tracker/collector.js';
+import { loadState, saveState } from '../../../src/collector/state-file.js';
+import type { CollectorSnapshot } from '../../../src/collector/collector.js';
 
 const snapshot: CollectorSnapshot = {
   version: 1,

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { goFilepathBase, goTimeString, parseNameTemplate, type TemplateData } from '../../../src/config/go-template.js';
+import { goFilepathBase, goTimeString, parseNameTemplate, type TemplateData } from '../../../src/gotemplate/go-template.js';
 
 /** 2023-11-14 22:15:23.45 UTC, the start time of the reference's differential run. */
 const START_MS = Date.UTC(2023, 10, 14, 22, 15, 23, 450);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileFlagNamer } from '../../../src/config/flag-namer.js';
-import type { MatchNamer, ProcAttributes } from '../../../src/config/matcher.js';
+import { compileFlagNamer } from '../../../src/naming/flag-namer.js';
+import type { MatchNamer, ProcAttributes } from '../../../src/naming/matcher.js';
 
 function proc(comm: string, cmdline: readonly string[] = []): ProcAttributes {
   return { comm, cmdline, cgroups: [], username: 'root', pid: 1, startTimeMs: 0 };

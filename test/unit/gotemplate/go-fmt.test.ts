@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { goSprint, goSprintf, goSprintln } from '../../../src/config/go-fmt.js';
-import { NIL, goFormatFloatG, goQuote, int, str, type GoValue } from '../../../src/config/go-value.js';
+import { goSprint, goSprintf, goSprintln } from '../../../src/gotemplate/go-fmt.js';
+import { NIL, goFormatFloatG, goQuote, int, str, type GoValue } from '../../../src/gotemplate/go-value.js';
 
 const strings = (v: string[]): GoValue => ({ kind: 'strings', v });
 const float = (v: number): GoValue => ({ kind: 'float', v });

@@ -1,6 +1,6 @@
 /** Parsers for the human-written durations and sizes of the sink config. Pure. */
 
-import { err, ok, type Result } from '../runtime/result.js';
+import { err, ok, type Result } from './result.js';
 
 const DURATION_UNITS_MS: readonly (readonly [string, number])[] = [
   ['d', 86_400_000],

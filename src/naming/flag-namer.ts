@@ -7,8 +7,8 @@
  *   Mapping entries are tracked even when their name is absent from `-procnames` (contrary to
  *   process-exporter's docs), and they win over a `-procnames` entry of the same name.
  */
-import { err, ok, type Result } from '../runtime/result.js';
-import { goQuote } from './go-value.js';
+import { err, ok, type Result } from '../base/result.js';
+import { goQuote } from '../gotemplate/go-value.js';
 import { compileGoRegex, type CompiledRegex, type MatchNamer, type MatchResult, type ProcAttributes, type RuleSummary } from './matcher.js';
 
 interface MappingEntry {

@@ -6,7 +6,7 @@
  * written when the error happened. {@link NameTemplate.execute} reproduces that; execution errors
  * are values inside this engine (see {@link NameTemplate.executeDetailed}).
  */
-import { err, ok, type Result } from '../runtime/result.js';
+import { err, ok, type Result } from '../base/result.js';
 import { goSprint, goSprintf, goSprintln } from './go-fmt.js';
 import { goTimeFormat } from './go-time-format.js';
 import { nodeString, parseTemplateTree, type ArgNode, type CommandNode, type ListNode, type Node, type NumberNode, type PipeNode, type TemplateTree } from './go-template-parse.js';

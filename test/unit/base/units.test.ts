@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseByteSize, parseDurationMs } from '../../../src/push/units.js';
+import { parseByteSize, parseDurationMs } from '../../../src/base/units.js';
 
 const durations: readonly (readonly [string, number | undefined])[] = [
   ['10s', 10_000],

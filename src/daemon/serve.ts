@@ -4,16 +4,16 @@ import { writeFileSync } from 'node:fs';
 import { ProcfsReader } from '../procfs/reader.js';
 import type { ProcSource } from '../procfs/types.js';
 import { renderExposition } from '../series/exposition.js';
-import { Collector } from '../tracker/collector.js';
-import { createUsernameLookup } from '../runtime/users.js';
-import type { Logger } from '../runtime/logger.js';
-import { loadState, saveState } from '../runtime/state-file.js';
-import { describeError } from '../runtime/result.js';
-import type { EngineSettings } from './engine.js';
-import { engineFingerprint, UsageError } from './engine.js';
-import { VERSION } from '../version.js';
-import { collectStartupGarbage } from '../runtime/settle-heap.js';
-import { monotonicMs } from '../runtime/monotonic.js';
+import { Collector } from '../collector/collector.js';
+import { createUsernameLookup } from '../procfs/users.js';
+import type { Logger } from '../base/logger.js';
+import { loadState, saveState } from '../collector/state-file.js';
+import { describeError } from '../base/result.js';
+import type { EngineSettings } from '../config/engine.js';
+import { engineFingerprint, UsageError } from '../config/engine.js';
+import { VERSION } from '../base/version.js';
+import { collectStartupGarbage } from '../base/settle-heap.js';
+import { monotonicMs } from '../base/monotonic.js';
 
 /** The world a command runs in; main.ts builds the real one, tests may build another. */
 export interface CommandEnv {

@@ -1,10 +1,10 @@
-import type { LoadedConfig } from '../config/agent-config.js';
-import { loadConfigFile } from '../config/agent-config.js';
-import { compileFlagNamer } from '../config/flag-namer.js';
-import type { MatchNamer } from '../config/process-names.js';
-import { formatConfigIssue } from '../config/process-names.js';
-import { parseByteSize, parseDurationMs } from '../push/units.js';
-import type { FlagSpec, ParsedFlags } from './flags.js';
+import type { LoadedConfig } from './agent-config.js';
+import { loadConfigFile } from './agent-config.js';
+import { compileFlagNamer } from '../naming/flag-namer.js';
+import type { MatchNamer } from './process-names.js';
+import { formatConfigIssue } from './process-names.js';
+import { parseByteSize, parseDurationMs } from '../base/units.js';
+import type { FlagSpec, ParsedFlags } from '../cli/flags.js';
 
 /** Flags shared by every command that collects: process-exporter's spellings. */
 export const ENGINE_FLAGS: readonly FlagSpec[] = [

@@ -4,15 +4,15 @@ import { Scheduler } from '../agent/schedule.js';
 import type { ScheduleSpec } from '../agent/schedule.js';
 import type { Sink } from '../push/types.js';
 import { redactUrl } from '../push/redact.js';
-import { describeError } from '../runtime/result.js';
-import { saveState } from '../runtime/state-file.js';
-import { VERSION } from '../version.js';
-import type { CommandEnv } from './commands.js';
-import { createCollector, openSource } from './commands.js';
-import type { EngineSettings } from './engine.js';
-import { engineFingerprint } from './engine.js';
+import { describeError } from '../base/result.js';
+import { saveState } from '../collector/state-file.js';
+import { VERSION } from '../base/version.js';
+import type { CommandEnv } from './serve.js';
+import { createCollector, openSource } from './serve.js';
+import type { EngineSettings } from '../config/engine.js';
+import { engineFingerprint } from '../config/engine.js';
 import type { AgentSetup } from './run.js';
-import { collectStartupGarbage } from '../runtime/settle-heap.js';
+import { collectStartupGarbage } from '../base/settle-heap.js';
 
 /** Where the tracker state lives: the configured file, '' for none, else under the state directory. */
 export function resolveStatePath(configured: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {

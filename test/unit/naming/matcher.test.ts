@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compileGoRegex, compileRules, type MatchNamer, type ProcAttributes, type RuleSpec } from '../../../src/config/matcher.js';
+import { compileGoRegex, compileRules, type MatchNamer, type ProcAttributes, type RuleSpec } from '../../../src/naming/matcher.js';
 
 function proc(comm: string, cmdline: readonly string[] = [], over: Partial<ProcAttributes> = {}): ProcAttributes {
   return { comm, cmdline, cgroups: [], username: 'root', pid: 100, startTimeMs: Date.UTC(2023, 10, 14, 22, 15, 23), ...over };

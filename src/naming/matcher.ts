@@ -16,9 +16,9 @@
  *   groups that did not participate are "", and the last writer wins.
  */
 import { RE2JS } from 're2js';
-import { err, ok, describeError, type Result } from '../runtime/result.js';
-import { goFilepathBase, parseNameTemplate, type NameTemplate, type TemplateData } from './go-template.js';
-import { goQuote } from './go-value.js';
+import { err, ok, describeError, type Result } from '../base/result.js';
+import { goFilepathBase, parseNameTemplate, type NameTemplate, type TemplateData } from '../gotemplate/go-template.js';
+import { goQuote } from '../gotemplate/go-value.js';
 
 /** What the matchers see of a process (process-exporter's ProcAttributes). */
 export interface ProcAttributes {

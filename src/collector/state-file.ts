@@ -1,8 +1,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CollectorSnapshot } from '../tracker/collector.js';
+import type { CollectorSnapshot } from './collector.js';
 import { writeJsonChunked } from './json-stream.js';
-import { describeError, errnoCode } from './result.js';
+import { describeError, errnoCode } from '../base/result.js';
 
 export type StateLoad =
   | { readonly kind: 'missing' }

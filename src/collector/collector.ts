@@ -2,9 +2,9 @@ import type { ProcSource } from '../procfs/types.js';
 import { buildBudgetFamilies, buildNamedProcessFamilies, SeriesLabelCache } from '../series/namedprocess.js';
 import type { SeriesOptions } from '../series/namedprocess.js';
 import type { MetricFamily } from '../series/types.js';
-import type { GroupStats, GrouperOptions, GrouperSnapshot } from './grouper.js';
-import { Grouper } from './grouper.js';
-import type { TrackedProc } from './tracker.js';
+import type { GroupStats, GrouperOptions, GrouperSnapshot } from '../tracker/grouper.js';
+import { Grouper } from '../tracker/grouper.js';
+import type { TrackedProc } from '../tracker/tracker.js';
 
 export interface CollectorOptions extends GrouperOptions, SeriesOptions {}
 

@@ -1,14 +1,14 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from '../push/units.js';
-import { zodIssues } from '../config/agent-config.js';
-import type { ConfigIssue } from '../config/process-names.js';
+import { parseDurationMs } from '../base/units.js';
+import { zodIssues } from './agent-config.js';
+import type { ConfigIssue } from './process-names.js';
 import { sinksConfigSchema } from '../push/sink-config.js';
 import type { SinkConfig } from '../push/sink-config.js';
-import type { Result } from '../runtime/result.js';
-import { err, ok } from '../runtime/result.js';
-import type { ScheduleSpec } from './schedule.js';
-import { validateCron } from './schedule.js';
+import type { Result } from '../base/result.js';
+import { err, ok } from '../base/result.js';
+import type { ScheduleSpec } from '../agent/schedule.js';
+import { validateCron } from '../agent/schedule.js';
 
 /** The push-agent sections of the config file (`schedule`, `labels`, `sinks`, `listen`). */
 export interface AgentSections {
