@@ -4,7 +4,19 @@ import { compileFlagNamer } from '../naming/flag-namer.js';
 import type { MatchNamer } from './process-names.js';
 import { formatConfigIssue } from './process-names.js';
 import { parseByteSize, parseDurationMs } from '../base/units.js';
-import type { FlagSpec, ParsedFlags } from '../cli/flags.js';
+
+/** A command-line flag as the CLI's parser (cli/flags.ts) declares it. */
+export interface FlagSpec {
+  readonly name: string;
+  readonly kind: 'bool' | 'string' | 'duration';
+  readonly help: string;
+  readonly defaultText?: string;
+}
+
+/** The flags given on the command line, by name (what cli/flags.ts parses). */
+export interface ParsedFlags {
+  readonly values: ReadonlyMap<string, string | boolean | number>;
+}
 
 /** Flags shared by every command that collects: process-exporter's spellings. */
 export const ENGINE_FLAGS: readonly FlagSpec[] = [
