@@ -2,7 +2,7 @@ import type { Sink, SendReport } from '../push/types.js';
 import type { Logger } from '../base/logger.js';
 import { renderExposition } from '../series/exposition.js';
 import type { Label, MetricFamily } from '../series/types.js';
-import type { Collector } from '../collector/collector.js';
+import type { Collector, CycleReport } from '../collector/collector.js';
 import { buildSelfFamilies } from './self-metrics.js';
 
 export interface AgentOptions {
@@ -17,6 +17,8 @@ export interface AgentOptions {
   readonly version: string;
   /** Time a cycle's pushes may take (ms), e.g. 90% of the interval, so a slow receiver never delays the next cycle's push. */
   readonly sendBudgetMs: number | undefined;
+  /** Called with each cycle's report before it is pushed (the state journal). */
+  readonly onCollected?: (report: CycleReport) => void;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface AgentOptions {
  */
 export class Agent {
   #o: AgentOptions;
-  readonly #inflight = new Set<Promise<SendReport>>();
+  /** Pushes in flight, with their sink. */
+  readonly #inflight = new Map<Promise<SendReport>, Sink>();
   #cycles = 0;
   #skipped = 0;
   #lastCycleSeconds = 0;
@@ -65,6 +68,7 @@ export class Agent {
     const now = this.#o.nowMs();
     const report = this.#o.collector.cycle(now);
     if (report.error !== undefined) this.#o.logger.error({ err: report.error }, 'error reading procs');
+    this.#o.onCollected?.(report);
     this.#cycles++;
     this.#lastCycleSeconds = (this.#o.monotonicMs() - started) / 1000;
     this.#lastCycleTimestampMs = now;
@@ -105,7 +109,7 @@ export class Agent {
   #push(sink: Sink, payload: Parameters<Sink['send']>[0]): void {
     const budget = this.#o.sendBudgetMs;
     const p = sink.send(payload, budget === undefined ? {} : { deadlineMs: payload.timestampMs + budget });
-    this.#inflight.add(p);
+    this.#inflight.set(p, sink);
     void p.then((r) => {
       this.#inflight.delete(p);
       this.#logReport(sink, r, 'push');
@@ -120,16 +124,22 @@ export class Agent {
   }
 
   /**
-   * Graceful stop: waits for the pushes in flight (up to the deadline), then closes every sink
-   * (remote write sends stale markers; Pushgateway deletes its group when configured). Resolves to
-   * true when every sink ended ok.
+   * Graceful stop: closes every sink. `endSeries`: remote write sends stale markers for every series
+   * it pushed, the Pushgateway sink deletes its group when `delete_on_shutdown` is set; otherwise the
+   * series are left to be continued by the next start. A sink whose queue survives a restart (remote
+   * write with `queue.dir`) closes at once: the push in flight is cut short and what is pending goes
+   * to disk. The others first let the pushes in flight finish (up to the deadline). Resolves to true
+   * when every sink ended ok.
    */
-  async shutdown(deadlineMs: number, staleMarkers: boolean): Promise<boolean> {
+  async shutdown(deadlineMs: number, options: { readonly endSeries: boolean }): Promise<boolean> {
     const remaining = Math.max(0, deadlineMs - this.#o.nowMs());
-    await Promise.race([Promise.allSettled([...this.#inflight]), new Promise((r) => setTimeout(r, remaining).unref())]);
     const reports = await Promise.all(
       this.#o.sinks.map(async (s) => {
-        const r = await s.close({ deadlineMs, staleMarkers });
+        if (s.durable !== true) {
+          const mine = [...this.#inflight].filter(([, sink]) => sink === s).map(([p]) => p);
+          if (mine.length > 0) await Promise.race([Promise.allSettled(mine), new Promise((r) => setTimeout(r, remaining).unref())]);
+        }
+        const r = await s.close({ deadlineMs, staleMarkers: options.endSeries, ...(options.endSeries ? {} : { deleteGroup: false }) });
         this.#logReport(s, r, 'shutdown flush');
         return r;
       }),
@@ -139,6 +149,6 @@ export class Agent {
 
   /** Waits for every push in flight; resolves to their reports. For one-shot runs. */
   async settle(): Promise<SendReport[]> {
-    return Promise.all([...this.#inflight]);
+    return Promise.all([...this.#inflight.keys()]);
   }
 }

@@ -8,16 +8,17 @@
  */
 import { formatFlagHelp, parseGoFlags } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
-import { ENGINE_FLAGS, engineFingerprint, resolveEngine, UsageError } from '../config/engine.js';
+import { ENGINE_FLAGS, resolveEngine, UsageError } from '../config/engine.js';
 import { writeFileSync } from 'node:fs';
-import { check, explain, once, restoreOrPrime, RuntimeError, serve } from '../daemon/serve.js';
-import { saveState } from '../collector/state-file.js';
+import { check, explain, once, RuntimeError, serve, startCollector } from '../daemon/serve.js';
+import { restoreSinkMemories, sinkMemories, StateInUseError } from '../daemon/state-session.js';
 import type { CommandEnv } from '../daemon/serve.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../base/logger.js';
 import type { LogLevel } from '../base/logger.js';
 import { describeError } from '../base/result.js';
 import { VERSION } from '../base/version.js';
 import type * as PushStack from '../daemon/run.js';
+import { SignalInbox } from '../daemon/signals.js';
 
 type PushStack = typeof PushStack;
 
@@ -144,18 +145,27 @@ export async function main(argv: readonly string[]): Promise<number> {
           once(engine, { output: str(flags, 'output') ?? '-', statePath }, env);
           return 0;
         }
-        const collector = restoreOrPrime(engine, statePath, env);
-        const agent = createAgent(collector, setup, env);
-        const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env);
-        const output = str(flags, 'output');
-        if (output === '-') env.stdout(agent.exposition());
-        else if (output !== undefined) writeFileSync(output, agent.exposition());
-        if (statePath !== undefined) saveState(statePath, collector.snapshot(), env.nowMs(), engineFingerprint(engine));
-        return delivered ? 0 : 1;
+        const started = startCollector(engine, statePath, '--state', env);
+        try {
+          restoreSinkMemories(setup.sinks, started.state.sinkMemory);
+          const agent = createAgent(started.collector, setup, env);
+          // The state is saved once the cycle is queued, before it is delivered: the next run then
+          // continues from it whatever this push gives (what is not delivered waits in the queue).
+          const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env, () => {
+            started.state.session.checkpoint(started.collector, sinkMemories(setup.sinks), started.source.bootTimeSeconds, { final: true });
+          });
+          const output = str(flags, 'output');
+          if (output === '-') env.stdout(agent.exposition());
+          else if (output !== undefined) writeFileSync(output, agent.exposition());
+          return delivered ? 0 : 1;
+        } finally {
+          started.state.session.close();
+        }
       }
       case 'run': {
+        const inbox = new SignalInbox();
         const { run } = await pushStack();
-        return await run(engine, () => resolveEngine(flags), env);
+        return await run(engine, () => resolveEngine(flags), env, inbox);
       }
       case 'check': {
         const { setUpAgent } = await pushStack();
@@ -180,7 +190,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`procpush ${name}: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof RuntimeError) {
+    if (e instanceof RuntimeError || e instanceof StateInUseError) {
       process.stderr.write(`procpush ${name}: ${e.message}\n`);
       return 1;
     }

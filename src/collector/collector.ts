@@ -2,7 +2,7 @@ import type { ProcSource } from '../procfs/types.js';
 import { buildBudgetFamilies, buildNamedProcessFamilies, SeriesLabelCache } from '../series/namedprocess.js';
 import type { SeriesOptions } from '../series/namedprocess.js';
 import type { MetricFamily } from '../series/types.js';
-import type { GroupStats, GrouperOptions, GrouperSnapshot } from '../tracker/grouper.js';
+import type { AccumFloors, GroupStats, GrouperOptions, GrouperSnapshot } from '../tracker/grouper.js';
 import { Grouper } from '../tracker/grouper.js';
 import type { TrackedProc } from '../tracker/tracker.js';
 
@@ -16,8 +16,12 @@ export interface CollectorCounters {
 }
 
 export interface CollectorSnapshot {
-  readonly version: 1;
   readonly grouper: GrouperSnapshot;
+  readonly counters: CollectorCounters;
+}
+
+/** Lower bounds for the next cycle's counters (see AccumFloors): what was last pushed before a crash. */
+export interface CollectorFloors extends AccumFloors {
   readonly counters: CollectorCounters;
 }
 
@@ -112,11 +116,21 @@ export class Collector {
   }
 
   snapshot(): CollectorSnapshot {
-    return { version: 1, grouper: this.#grouper.snapshot(), counters: { ...this.#counters } };
+    return { grouper: this.#grouper.snapshot(), counters: { ...this.#counters } };
   }
 
-  restore(s: CollectorSnapshot): void {
+  /**
+   * Continues from a snapshot; `floors` (the journal of a run that crashed after the snapshot) are
+   * lower bounds for the next cycle's counters. The next cycle is a reported one (no startup cycle).
+   */
+  restore(s: CollectorSnapshot, floors?: CollectorFloors): void {
     this.#grouper.restore(s.grouper);
     Object.assign(this.#counters, s.counters);
+    if (floors === undefined) return;
+    this.#grouper.setFloors(floors);
+    const c = this.#counters;
+    c.scrapeErrors = Math.max(c.scrapeErrors, floors.counters.scrapeErrors);
+    c.procReadErrors = Math.max(c.procReadErrors, floors.counters.procReadErrors);
+    c.partialErrors = Math.max(c.partialErrors, floors.counters.partialErrors);
   }
 }

@@ -29,7 +29,7 @@ export interface LoadedConfig {
 }
 
 /** Top-level keys that belong to other modules (push delivery); validated there, with the same issue format. */
-export const PUSH_KEYS = ['schedule', 'labels', 'sinks', 'listen', 'state_file', 'shutdown'] as const;
+export const PUSH_KEYS = ['schedule', 'labels', 'sinks', 'listen', 'state_file', 'state_checkpoint', 'shutdown'] as const;
 
 /** Reads and validates a config file. Errors name the file, line, column and field. */
 export function loadConfigFile(path: string): Result<LoadedConfig, ConfigIssue[]> {

@@ -20,8 +20,18 @@ export interface AgentSections {
   readonly listen: string | undefined;
   /** Tracker state file; undefined = the default under the state directory; '' = none. */
   readonly stateFile: string | undefined;
-  readonly shutdown: { readonly timeoutMs: number; readonly staleMarkers: boolean };
+  /** How often the state is written (it is also written at shutdown and reload); 0 = every cycle. */
+  readonly stateCheckpointMs: number;
+  readonly shutdown: {
+    readonly timeoutMs: number;
+    /** auto: end the series (stale markers, Pushgateway DELETE) only when no state is saved to continue them. */
+    readonly staleMarkers: StaleMarkerPolicy;
+    /** `stale_markers` was given as a boolean (deprecated spelling of always / never). */
+    readonly staleMarkersBoolean: boolean;
+  };
 }
+
+export type StaleMarkerPolicy = 'auto' | 'always' | 'never';
 
 const scheduleSchema = z
   .object({ interval: z.string().optional(), cron: z.string().optional() })
@@ -48,13 +58,16 @@ const sectionsSchema = z
     sinks: sinksConfigSchema.default([]),
     listen: z.string().min(1).optional(),
     state_file: z.string().optional(),
+    state_checkpoint: z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 60s (0s: every cycle)' }).default('60s'),
     shutdown: z
       .object({
         timeout: z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 10s' }).default('10s'),
-        stale_markers: z.boolean().default(true),
+        stale_markers: z
+          .union([z.enum(['auto', 'always', 'never']), z.boolean()], { message: 'expected auto, always or never' })
+          .default('auto'),
       })
       .strict()
-      .default({ timeout: '10s', stale_markers: true }),
+      .default({ timeout: '10s', stale_markers: 'auto' }),
   })
   .strip();
 
@@ -74,12 +87,19 @@ export function parseAgentSections(text: string, file: string): Result<AgentSect
   const schedule: ScheduleSpec =
     s.schedule.cron === undefined ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval ?? '15s') } : { kind: 'cron', expression: s.schedule.cron };
   const timeout = parseDurationMs(s.shutdown.timeout);
+  const checkpoint = parseDurationMs(s.state_checkpoint);
+  const marks = s.shutdown.stale_markers;
   return ok({
     schedule,
     labels: s.labels,
     sinks: s.sinks,
     listen: s.listen,
     stateFile: s.state_file,
-    shutdown: { timeoutMs: timeout.ok ? timeout.value : 10_000, staleMarkers: s.shutdown.stale_markers },
+    stateCheckpointMs: checkpoint.ok ? checkpoint.value : 60_000,
+    shutdown: {
+      timeoutMs: timeout.ok ? timeout.value : 10_000,
+      staleMarkers: marks === true ? 'always' : marks === false ? 'never' : marks,
+      staleMarkersBoolean: typeof marks === 'boolean',
+    },
   });
 }

@@ -18,8 +18,15 @@ import type { Label } from '../series/types.js';
 import type { Collector } from '../collector/collector.js';
 import { VERSION } from '../base/version.js';
 import type { CommandEnv } from './serve.js';
-import { parseListenAddress, restoreOrPrime, RuntimeError } from './serve.js';
-import { Daemon, resolveStatePath } from './daemon.js';
+import { parseListenAddress, RuntimeError, startCollector } from './serve.js';
+import { Daemon } from './daemon.js';
+import { resolveStatePath } from './state-path.js';
+import { restoreSinkMemories } from './state-session.js';
+import type { SignalInbox } from './signals.js';
+import type { CycleReport } from '../collector/collector.js';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
 import type { EngineSettings } from '../config/engine.js';
 import { UsageError } from '../config/engine.js';
 import { monotonicMs } from '../base/monotonic.js';
@@ -43,7 +50,8 @@ export function setUpAgent(engine: EngineSettings, env: CommandEnv, options: { r
     sinks: [],
     listen: undefined,
     stateFile: undefined,
-    shutdown: { timeoutMs: 10_000, staleMarkers: true },
+    stateCheckpointMs: 60_000,
+    shutdown: { timeoutMs: 10_000, staleMarkers: 'auto', staleMarkersBoolean: false },
   };
   if (config !== undefined) {
     const parsed = parseAgentSections(config.text, config.file);
@@ -80,8 +88,9 @@ function secretFileProblems(sc: SinkConfig, index: number): { path: (string | nu
   }
 }
 
-export function createAgent(collector: Collector, setup: AgentSetup, env: CommandEnv): Agent {
+export function createAgent(collector: Collector, setup: AgentSetup, env: CommandEnv, onCollected?: (report: CycleReport) => void): Agent {
   return new Agent({
+    ...(onCollected !== undefined ? { onCollected } : {}),
     collector,
     sinks: setup.sinks,
     staticLabels: setup.labels,
@@ -97,12 +106,17 @@ function startListener(address: string, agent: Agent, healthyWithinMs: number, e
   const { host, port } = parseListenAddress(address);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const last = agent.lastCycleTimestampMs;
+    if (last === undefined && (path === '/metrics' || path === '/healthz')) {
+      // Never an empty 200: nothing is known before the first cycle.
+      res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end('starting: the first cycle is not done yet\n');
+      return;
+    }
     if (path === '/metrics') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(agent.exposition());
       return;
     }
     if (path === '/healthz') {
-      const last = agent.lastCycleTimestampMs;
       const healthy = last === undefined || env.nowMs() - last <= healthyWithinMs;
       res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'text/plain' }).end(healthy ? 'ok\n' : 'no cycle completed recently\n');
       return;
@@ -119,37 +133,88 @@ function startListener(address: string, agent: Agent, healthyWithinMs: number, e
   });
 }
 
-/**
- * `procpush run`: the daemon. Startup cycle (or the saved state), then one cycle per schedule tick pushed
- * to every sink; optional local listener; SIGHUP reloads the config; SIGTERM/SIGINT stop gracefully
- * (finish the cycle, flush within the deadline, stale markers, save state, exit 0); a second signal exits at once.
- */
-export async function run(engine: EngineSettings, rebuildEngine: () => EngineSettings, env: CommandEnv): Promise<number> {
-  const setup = setUpAgent(engine, env);
-  const statePath = resolveStatePath(setup.sections.stateFile, process.env);
-  const collector = restoreOrPrime(engine, statePath, env);
-  const agent = createAgent(collector, setup, env);
-  const sinkKeys = new Map(setup.sections.sinks.map((c, i) => [JSON.stringify(c), setup.sinks[i]] as const).filter((e): e is [string, Sink] => e[1] !== undefined));
-  const daemon = new Daemon(
-    {
-      engine,
-      setup,
-      agent,
-      statePath,
-      startListener: (address, healthyWithinMs) => startListener(address, agent, healthyWithinMs, env),
-      rebuild: () => {
-        const e = rebuildEngine();
-        return { engine: e, setup: setUpAgent(e, env) };
-      },
-    },
-    sinkKeys,
-    env,
-  );
-  await daemon.start();
+/** Whether this process may create files in `dir`, or create `dir`. */
+function mayWrite(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      accessSync(d, fsConstants.W_OK);
+      return true;
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT' || dirname(d) === d) return false;
+    }
+  }
+}
 
-  return new Promise<number>((resolve) => {
+/**
+ * `procpush run`: the daemon. The saved state (or a startup cycle), the first cycle at once, then one
+ * cycle per schedule tick pushed to every sink; optional local listener; SIGHUP reloads the config;
+ * SIGTERM/SIGINT stop gracefully (see Daemon.stop), a second one exits at once. Signals are caught from
+ * the start (`inbox`): one that comes during the startup waits for it.
+ */
+export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings, env: CommandEnv, inbox: SignalInbox): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let daemon: Daemon | undefined;
     let stopping = false;
-    const stop = (signal: string): void => {
+    let queue: Promise<unknown> = Promise.resolve();
+    const startup = (async (): Promise<Daemon> => {
+      const setup = setUpAgent(engine, env);
+      if (setup.sections.shutdown.staleMarkersBoolean) {
+        env.logger.warn({ key: 'shutdown.stale_markers' }, 'shutdown.stale_markers: true/false is deprecated: write always/never, or auto (the default: stale markers only when no state continues the series)');
+      }
+      const resolved = resolveStatePath({
+        configured: setup.sections.stateFile,
+        configDir: engine.config === undefined ? undefined : dirname(engine.config.file),
+        env: process.env,
+        homeDir: homedir(),
+        writable: mayWrite,
+      });
+      const started = startCollector(engine, resolved.path, 'state_file', env);
+      const unclaimed = restoreSinkMemories(setup.sinks, started.state.sinkMemory);
+      for (const u of unclaimed) {
+        env.logger.warn(
+          { sink: u.name, target: u.target, series: u.memory.kind === 'remote_write' ? u.memory.series.length : undefined },
+          'a sink of the previous run is no longer configured: its last series were not ended (receivers drop them after their staleness period)',
+        );
+      }
+      const agent = createAgent(started.collector, setup, env, (report) => daemon?.journal(report));
+      const sinkKeys = new Map(setup.sections.sinks.map((c, i) => [JSON.stringify(c), setup.sinks[i]] as const).filter((e): e is [string, Sink] => e[1] !== undefined));
+      const d = new Daemon(
+        {
+          engine,
+          setup,
+          agent,
+          started,
+          stateWanted: resolved.path !== undefined,
+          startListener: (address, healthyWithinMs) => startListener(address, agent, healthyWithinMs, env),
+          rebuild: () => {
+            const e = rebuildEngine();
+            return { engine: e, setup: setUpAgent(e, env) };
+          },
+        },
+        sinkKeys,
+        env,
+      );
+      daemon = d;
+      await d.start();
+      return d;
+    })();
+    const ready = startup.then(
+      () => true,
+      () => false,
+    );
+    startup.catch((e: unknown) => {
+      inbox.close();
+      reject(e instanceof Error ? e : new Error(String(e)));
+    });
+    inbox.listen((signal) => {
+      if (signal === 'SIGHUP') {
+        if (stopping) return;
+        env.logger.info({ signal }, daemon === undefined ? 'reloading the config once started' : 'reloading the config');
+        queue = queue.then(async () => {
+          if ((await ready) && !stopping) await daemon?.reload();
+        });
+        return;
+      }
       if (stopping) {
         env.logger.warn({ signal }, 'second signal: exiting now');
         resolve(1);
@@ -157,31 +222,20 @@ export async function run(engine: EngineSettings, rebuildEngine: () => EngineSet
       }
       stopping = true;
       env.logger.info({ signal }, 'shutting down');
-      void daemon.stop().then((clean) => {
-        env.logger.info({ clean }, 'stopped');
+      void queue.then(async () => {
+        if (!(await ready) || daemon === undefined) return;
+        const report = await daemon.stop();
+        env.logger.info(report, 'stopped');
         resolve(0);
-      });
-    };
-    let reloading = Promise.resolve();
-    process.on('SIGTERM', () => {
-      stop('SIGTERM');
-    });
-    process.on('SIGINT', () => {
-      stop('SIGINT');
-    });
-    process.on('SIGHUP', () => {
-      if (stopping) return;
-      env.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-      reloading = reloading.then(async () => {
-        await daemon.reload();
       });
     });
   });
 }
 
-/** `once` with sinks: push one cycle; resolves to false when a sink did not deliver. */
-export async function pushOnce(agent: Agent, setup: AgentSetup, deadlineMs: number, env: CommandEnv): Promise<boolean> {
+/** `once` with sinks: push one cycle; resolves to false when a sink did not deliver. `queued` runs once the sinks have it. */
+export async function pushOnce(agent: Agent, setup: AgentSetup, deadlineMs: number, env: CommandEnv, queued: () => void = () => undefined): Promise<boolean> {
   await agent.cycle();
+  queued();
   const reports = await agent.settle();
   const closes = await Promise.all(setup.sinks.map((s) => s.close({ deadlineMs, staleMarkers: false, deleteGroup: false })));
   const ok = [...reports, ...closes].every((r) => r.outcome === 'ok');

@@ -7,10 +7,11 @@ import { renderExposition } from '../series/exposition.js';
 import { Collector } from '../collector/collector.js';
 import { createUsernameLookup } from '../procfs/users.js';
 import type { Logger } from '../base/logger.js';
-import { loadState, saveState } from '../collector/state-file.js';
 import { describeError } from '../base/result.js';
 import type { EngineSettings } from '../config/engine.js';
 import { engineFingerprint, UsageError } from '../config/engine.js';
+import type { OpenedState } from './state-session.js';
+import { openState, readBootId } from './state-session.js';
 import { VERSION } from '../base/version.js';
 import { collectStartupGarbage } from '../base/settle-heap.js';
 import { monotonicMs } from '../base/monotonic.js';
@@ -119,35 +120,38 @@ export interface OnceOptions {
  * scrape of `serve`). With `--state`: continue the saved tracker, so successive runs continue the counters.
  */
 export function once(engine: EngineSettings, opts: OnceOptions, env: CommandEnv): string {
-  const collector = restoreOrPrime(engine, opts.statePath, env);
-  const report = collector.cycle(env.nowMs());
-  if (report.error !== undefined) env.logger.error({ err: report.error }, 'error reading procs');
-  const text = renderExposition(report.families);
-  if (opts.output === '-') env.stdout(text);
-  else writeFileSync(opts.output, text);
-  if (opts.statePath !== undefined) saveState(opts.statePath, collector.snapshot(), env.nowMs(), engineFingerprint(engine));
-  return text;
+  const started = startCollector(engine, opts.statePath, '--state', env);
+  try {
+    const report = started.collector.cycle(env.nowMs());
+    if (report.error !== undefined) env.logger.error({ err: report.error }, 'error reading procs');
+    started.state.session.checkpoint(started.collector, [], started.source.bootTimeSeconds, { final: true });
+    const text = renderExposition(report.families);
+    if (opts.output === '-') env.stdout(text);
+    else writeFileSync(opts.output, text);
+    return text;
+  } finally {
+    started.state.session.close();
+  }
 }
 
-/** A collector that continues the saved state when there is one, or a fresh primed one. */
-export function restoreOrPrime(engine: EngineSettings, statePath: string | undefined, env: CommandEnv): Collector {
-  const collector = createCollector(engine, openSource(engine));
-  if (statePath !== undefined) {
-    const state = loadState(statePath);
-    if (state.kind === 'missing') {
-      env.logger.info({ path: statePath }, 'no state file yet; starting fresh');
-    } else if (state.kind === 'corrupt') {
-      env.logger.warn({ path: statePath, err: state.error }, 'state file unusable; starting fresh');
-    } else if (state.fingerprint !== engineFingerprint(engine)) {
-      env.logger.warn({ path: statePath }, 'state file was written with other rules or options; starting fresh');
-    } else {
-      collector.restore(state.snapshot);
-      env.logger.info({ path: statePath, savedAt: new Date(state.savedAtMs).toISOString() }, 'tracker state restored: counters continue');
-      return collector;
-    }
-  }
-  collector.prime(env.nowMs());
-  return collector;
+/** A collector and the state it continues (if any). */
+export interface StartedCollector {
+  readonly collector: Collector;
+  readonly source: ProcSource;
+  readonly state: OpenedState;
+}
+
+/**
+ * A collector that continues the saved state when there is one (taking the state's lock), or a fresh
+ * primed one. `key` names the setting of the state path in messages (`state_file`, `--state`).
+ */
+export function startCollector(engine: EngineSettings, statePath: string | undefined, key: string, env: CommandEnv): StartedCollector {
+  const source = openSource(engine);
+  const state = openState(statePath, { fingerprint: engineFingerprint(engine), bootId: readBootId(engine.procfs), key }, env);
+  const collector = createCollector(engine, source);
+  if (state.restore !== undefined) collector.restore(state.restore.doc.collector, state.restore.floors);
+  else collector.prime(env.nowMs());
+  return { collector, source, state };
 }
 
 /** `procpush check`: the groups a config defines. */

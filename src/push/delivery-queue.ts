@@ -81,6 +81,8 @@ export interface DeliveryOptions {
   readonly secrets: () => readonly string[];
   /** Characters of a response body kept in a log line. Default 512. */
   readonly maxLoggedBodyChars?: number;
+  /** Called after each attempt that failed with a retryable error (e.g. to spill the queue to disk). */
+  readonly onRetryableFailure?: () => void;
 }
 
 export interface DeliveryDeps {
@@ -413,6 +415,7 @@ export class DeliveryQueue {
           break;
         }
         case 'retry': {
+          this.#options.onRetryableFailure?.();
           this.#stats.samplesRetriedTotal += batch.samples;
           this.#consecutiveFailures += 1;
           failuresThisDrain += 1;

@@ -23,13 +23,22 @@ export interface ClosableTransport {
   close(): void;
 }
 
-/** Releases a directory lock taken with `QueueFs.tryLock`. */
-export type Unlock = () => void;
+/** A queue directory held by this sink. */
+export interface DirLock {
+  /** Lets go of the directory (its lock file is removed). */
+  release(): void;
+  /** Creates the directory and its lock file again, after someone deleted the directory. */
+  renew(): Result<void, string>;
+}
+
+/** `busy`: another sink of this process holds it (wait); `refused`: another process does (an error). */
+export type DirLockAttempt = { readonly kind: 'locked'; readonly lock: DirLock } | { readonly kind: 'busy' } | { readonly kind: 'refused'; readonly error: string };
 
 /**
- * The file operations of the durable remote-write queue (`queue.dir`), plus an in-process lock per
- * directory so two sinks of one process (e.g. the old and the new one across a config reload) never
- * share a queue directory at the same time. Synchronous: each call is one small file.
+ * The file operations of the durable remote-write queue (`queue.dir`), plus a lock per directory: in
+ * process, so two sinks of one process (the old and the new one across a config reload) take turns,
+ * and a lock file, so a second process (another agent, a manual `procpush once`) is refused.
+ * Synchronous: each call is one small file.
  */
 export interface QueueFs {
   /** Creates the directory (and its parents) if missing. */
@@ -41,8 +50,8 @@ export interface QueueFs {
   writeAtomic(path: string, data: Uint8Array): Result<void, string>;
   /** Deletes a file; a missing file is not an error. */
   remove(path: string): Result<void, string>;
-  /** Takes the lock of a directory for this process; undefined when another holder has it. */
-  tryLock(dir: string): Unlock | undefined;
+  /** Takes the lock of a directory (creating it). */
+  tryLock(dir: string): DirLockAttempt;
   /** Resolves when the directory's lock is free (it may be taken again before the caller gets it). */
   whenUnlocked(dir: string): Promise<void>;
 }

@@ -4,10 +4,11 @@
  */
 
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { describeError, err, errnoCode, ok, type Result } from '../base/result.js';
-import type { QueueFs, SinkDeps, Sleep, Unlock } from './deps.js';
+import { acquireLockFile } from '../base/lock-file.js';
+import type { DirLockAttempt, QueueFs, SinkDeps, Sleep } from './deps.js';
 import { createNodeTransport } from './http/node-transport.js';
 import type { PushLogger } from './types.js';
 
@@ -82,14 +83,19 @@ function writeAtomic(path: string, data: Uint8Array): Result<void, string> {
   return ok(undefined);
 }
 
+/** The lock file inside a queue directory (remote-write/disk-queue.ts names it too). */
+const LOCK_FILE = 'procpush.lock';
+
 /**
- * The real QueueFs. Directory locks live in this module, so every sink of the process shares them
- * (a config reload builds new SinkDeps, yet must see the locks of the sinks it replaces).
+ * The real QueueFs. In-process locks live in this module, so every sink of the process shares them
+ * (a config reload builds new SinkDeps, yet must see the locks of the sinks it replaces); the lock
+ * file in the directory keeps other processes out (see base/lock-file.ts).
  */
 export function createNodeQueueFs(): QueueFs {
   const locks = new Map<string, { readonly released: Promise<void>; readonly release: () => void }>();
+  const mkdirp = (dir: string): Result<void, string> => attempt(() => mkdirSync(dir, { recursive: true, mode: 0o700 }));
   return {
-    mkdirp: (dir) => attempt(() => mkdirSync(dir, { recursive: true, mode: 0o700 })),
+    mkdirp,
     list: (dir) => {
       try {
         return ok(readdirSync(dir));
@@ -113,19 +119,40 @@ export function createNodeQueueFs(): QueueFs {
         return errnoCode(e) === 'ENOENT' ? ok(undefined) : err(describeError(e));
       }
     },
-    tryLock: (dir): Unlock | undefined => {
+    tryLock: (dir): DirLockAttempt => {
       const key = resolve(dir);
-      if (locks.has(key)) return undefined;
+      if (locks.has(key)) return { kind: 'busy' };
+      const made = mkdirp(dir);
+      if (!made.ok) return { kind: 'refused', error: `cannot create queue directory ${dir}: ${made.error}` };
+      const lockPath = join(dir, LOCK_FILE);
+      let file = acquireLockFile(lockPath, Date.now());
+      if (!file.ok) {
+        const error = file.reason === 'held' ? `queue directory ${dir} is used by another procpush: ${file.message}; give each agent its own queue.dir` : file.message;
+        return { kind: 'refused', error };
+      }
       let release = (): void => undefined;
       const released = new Promise<void>((r) => {
         release = r;
       });
       const entry = { released, release };
       locks.set(key, entry);
-      return () => {
-        if (locks.get(key) !== entry) return;
-        locks.delete(key);
-        entry.release();
+      return {
+        kind: 'locked',
+        lock: {
+          release: () => {
+            if (locks.get(key) !== entry) return;
+            locks.delete(key);
+            if (file.ok) file.release();
+            entry.release();
+          },
+          renew: () => {
+            const again = mkdirp(dir);
+            if (!again.ok) return again;
+            if (file.ok) file.release();
+            file = acquireLockFile(lockPath, Date.now());
+            return file.ok ? ok(undefined) : err(file.message);
+          },
+        },
       };
     },
     whenUnlocked: (dir) => locks.get(resolve(dir))?.released ?? Promise.resolve(),

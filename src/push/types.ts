@@ -1,5 +1,6 @@
 /** Types shared by the push sinks (remote write 1.0 and Pushgateway). Types only. */
 
+import type { SinkMemory } from '../collector/state-format.js';
 import type { Label, MetricFamily } from '../series/types.js';
 
 /** What a sink gets once per cycle. */
@@ -97,6 +98,15 @@ export interface Sink {
    */
   close(options?: CloseOptions): Promise<SendReport>;
   stats(): SinkStats;
+  /** What it has not delivered survives a restart (remote write with `queue.dir`): its shutdown is quick. */
+  readonly durable?: boolean;
+  /**
+   * What this sink pushed last, for the state file: remote write the label sets of its last series
+   * (the next start sends stale markers for those that no longer exist), the Pushgateway its group.
+   */
+  memory?(): SinkMemory;
+  /** Takes what the previous run pushed (from the state file); call it before the first send. */
+  restoreMemory?(memory: SinkMemory): void;
 }
 
 /** The subset of pino's logger the sinks use; pino's `Logger` satisfies it. */

@@ -39,6 +39,18 @@ export function subCounts(a: Readonly<Counts>, b: Readonly<Counts>): Counts {
   };
 }
 
+/** `a = max(a, b)`, field by field. */
+export function maxInto(a: Counts, b: Readonly<Counts>): void {
+  if (b.cpuUser > a.cpuUser) a.cpuUser = b.cpuUser;
+  if (b.cpuSystem > a.cpuSystem) a.cpuSystem = b.cpuSystem;
+  if (b.readBytes > a.readBytes) a.readBytes = b.readBytes;
+  if (b.writeBytes > a.writeBytes) a.writeBytes = b.writeBytes;
+  if (b.majorPageFaults > a.majorPageFaults) a.majorPageFaults = b.majorPageFaults;
+  if (b.minorPageFaults > a.minorPageFaults) a.minorPageFaults = b.minorPageFaults;
+  if (b.ctxSwitchVoluntary > a.ctxSwitchVoluntary) a.ctxSwitchVoluntary = b.ctxSwitchVoluntary;
+  if (b.ctxSwitchNonvoluntary > a.ctxSwitchNonvoluntary) a.ctxSwitchNonvoluntary = b.ctxSwitchNonvoluntary;
+}
+
 export function copyCounts(c: Readonly<Counts>): Counts {
   return { ...c };
 }

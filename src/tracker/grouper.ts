@@ -1,5 +1,5 @@
 import type { Counts, Memory, ProcSource, States } from '../procfs/types.js';
-import { addCounts, addStates, copyCounts, zeroCounts, zeroStates } from './counts.js';
+import { addCounts, addStates, copyCounts, maxInto, zeroCounts, zeroStates } from './counts.js';
 import type { BudgetReport, CollectErrors, TrackedProc, TrackedThread, TrackerSnapshot, TrackerOptions } from './tracker.js';
 import { Tracker } from './tracker.js';
 
@@ -41,10 +41,36 @@ export type GrouperCycle =
     }
   | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
 
+/** A group's accumulated counters (and those of its thread names), as the state file keeps them. */
+export interface GroupSnapshot {
+  readonly name: string;
+  readonly counts: Counts;
+  /** Wall-clock ms of the last cycle in which the group had a process. */
+  readonly lastNonEmptyMs: number;
+  /** Accumulated counters per thread name (empty unless the group has multi-threaded processes). */
+  readonly threads: readonly { readonly name: string; readonly counts: Counts }[];
+}
+
 export interface GrouperSnapshot {
   readonly tracker: TrackerSnapshot;
-  readonly groupAccum: readonly (readonly [string, Counts])[];
-  readonly threadAccum: readonly (readonly [string, readonly ThreadGroup[]])[];
+  readonly groups: readonly GroupSnapshot[];
+}
+
+/**
+ * Lower bounds for the accumulated counters, applied (field by field, as a maximum) in the first
+ * update after they are set, then forgotten: the values last pushed before a crash (the state
+ * journal), so that a restore from an older checkpoint never reports a counter below them.
+ */
+export interface AccumFloors {
+  /** By group: its counters, and when they were recorded (the group's last-non-empty time if it is new). */
+  readonly groups: ReadonlyMap<string, { readonly counts: Counts; readonly atMs: number }>;
+  /** By group, then thread name. */
+  readonly threads: ReadonlyMap<string, ReadonlyMap<string, Counts>>;
+}
+
+interface GroupAccum {
+  readonly counts: Counts;
+  lastNonEmptyMs: number;
 }
 
 interface GroupBuilder {
@@ -149,8 +175,9 @@ function toStats(g: GroupBuilder, threads: readonly ThreadGroup[]): GroupStats {
 export class Grouper {
   readonly #tracker: Tracker;
   readonly #removeEmptyGroups: boolean;
-  readonly #groupAccum = new Map<string, Counts>();
+  readonly #groupAccum = new Map<string, GroupAccum>();
   readonly #threadAccum = new Map<string, Map<string, ThreadGroup>>();
+  #floors: AccumFloors | undefined;
 
   constructor(opts: GrouperOptions) {
     this.#tracker = new Tracker(opts);
@@ -174,36 +201,49 @@ export class Grouper {
       addProc(g, p);
     }
 
+    const floors = this.#floors;
+    this.#floors = undefined;
     const groups = new Map<string, GroupStats>();
     for (const [name, g] of builders) {
       const old = this.#groupAccum.get(name);
+      const floor = floors?.groups.get(name)?.counts;
       if (old === undefined) {
-        this.#groupAccum.set(name, copyCounts(g.counts));
+        if (floor !== undefined) maxInto(g.counts, floor);
+        this.#groupAccum.set(name, newAccum(g.counts, nowMs));
       } else {
         // The accumulated totals are updated in place (a new object per group per cycle would
         // outlive the cycle and be promoted).
-        addCounts(g.counts, old);
-        Object.assign(old, g.counts);
+        addCounts(g.counts, old.counts);
+        if (floor !== undefined) maxInto(g.counts, floor);
+        Object.assign(old.counts, g.counts);
+        old.lastNonEmptyMs = nowMs;
       }
-      groups.set(name, toStats(g, this.#threads(name, g)));
+      groups.set(name, toStats(g, this.#threads(name, g, floors?.threads.get(name))));
     }
 
-    for (const [name, counts] of this.#groupAccum) {
+    // Groups that are known only from the floors: they had processes after the state was saved.
+    floors?.groups.forEach((f, name) => {
+      if (!this.#groupAccum.has(name)) this.#groupAccum.set(name, newAccum(f.counts, f.atMs));
+    });
+
+    for (const [name, acc] of this.#groupAccum) {
       if (groups.has(name)) continue;
       if (this.#removeEmptyGroups) {
         this.#groupAccum.delete(name);
         this.#threadAccum.delete(name);
         continue;
       }
+      const floor = floors?.groups.get(name)?.counts;
+      if (floor !== undefined) maxInto(acc.counts, floor);
       // Kept with its counters and all gauges zero; thread history stays, as upstream keeps it.
       const empty = newBuilder();
-      empty.counts = copyCounts(counts);
+      empty.counts = copyCounts(acc.counts);
       groups.set(name, toStats(empty, []));
     }
     return { ok: true, errors: cycle.errors, groups, procs: cycle.procs, budget: cycle.budget };
   }
 
-  #threads(group: string, g: GroupBuilder): ThreadGroup[] {
+  #threads(group: string, g: GroupBuilder, floors: ReadonlyMap<string, Counts> | undefined): ThreadGroup[] {
     if (!g.threadTracked) {
       this.#threadAccum.delete(group);
       return [];
@@ -217,10 +257,13 @@ export class Grouper {
     // disappeared loses its history.
     for (const [name, tg] of g.threadsByName) {
       const old = history.get(name);
+      const floor = floors?.get(name);
       if (old === undefined) {
+        if (floor !== undefined) maxInto(tg.counts, floor);
         history.set(name, { name, numThreads: tg.numThreads, counts: copyCounts(tg.counts) });
       } else {
         addCounts(tg.counts, old.counts);
+        if (floor !== undefined) maxInto(tg.counts, floor);
         old.numThreads = tg.numThreads;
         Object.assign(old.counts, tg.counts);
       }
@@ -238,8 +281,12 @@ export class Grouper {
   snapshot(): GrouperSnapshot {
     return {
       tracker: this.#tracker.snapshot(),
-      groupAccum: [...this.#groupAccum].map(([g, c]) => [g, copyCounts(c)] as const),
-      threadAccum: [...this.#threadAccum].map(([g, m]) => [g, [...m.values()].map((t) => ({ name: t.name, numThreads: t.numThreads, counts: copyCounts(t.counts) }))] as const),
+      groups: [...this.#groupAccum].map(([name, acc]) => ({
+        name,
+        counts: copyCounts(acc.counts),
+        lastNonEmptyMs: acc.lastNonEmptyMs,
+        threads: [...(this.#threadAccum.get(name)?.values() ?? [])].map((t) => ({ name: t.name, counts: copyCounts(t.counts) })),
+      })),
     };
   }
 
@@ -247,9 +294,22 @@ export class Grouper {
     this.#tracker.restore(s.tracker);
     this.#groupAccum.clear();
     this.#threadAccum.clear();
-    for (const [g, c] of s.groupAccum) this.#groupAccum.set(g, copyCounts(c));
-    for (const [g, list] of s.threadAccum) {
-      this.#threadAccum.set(g, new Map(list.map((t) => [t.name, { name: t.name, numThreads: t.numThreads, counts: copyCounts(t.counts) }])));
+    this.#floors = undefined;
+    for (const g of s.groups) {
+      this.#groupAccum.set(g.name, newAccum(g.counts, g.lastNonEmptyMs));
+      if (g.threads.length > 0) this.#threadAccum.set(g.name, new Map(g.threads.map((t) => [t.name, { name: t.name, numThreads: 0, counts: copyCounts(t.counts) }])));
     }
   }
+
+  /** Lower bounds for the counters of the next update (see AccumFloors). */
+  setFloors(floors: AccumFloors): void {
+    this.#floors = floors;
+  }
+}
+
+function newAccum(counts: Readonly<Counts>, nowMs: number): GroupAccum {
+  // A double from the start, so that storing a time later never allocates (see tracker.ts ownedCounts).
+  const acc: GroupAccum = { counts: copyCounts(counts), lastNonEmptyMs: 0.5 };
+  acc.lastNonEmptyMs = nowMs;
+  return acc;
 }

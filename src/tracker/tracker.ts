@@ -1,6 +1,6 @@
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
 import type { ProcAttributes } from '../naming/matcher.js';
-import { addState, copyCounts, zeroStates } from './counts.js';
+import { addState, addStates, copyCounts, zeroStates } from './counts.js';
 import { monotonicMs } from '../base/monotonic.js';
 
 /** What a namer sees of a new process (process-exporter's ProcAttributes). */
@@ -152,19 +152,6 @@ export type TrackerCycle =
 
 const NO_BUDGET_HIT: BudgetReport = Object.freeze({ exceeded: false, skipped: 0 });
 
-function procKey(pid: number, starttime: number): string {
-  return `${pid}:${starttime}`;
-}
-
-/** `pid:starttime` back to its parts; undefined when malformed. */
-function parseKey(key: string): { id: number; starttime: number } | undefined {
-  const colon = key.indexOf(':');
-  if (colon < 0) return undefined;
-  const id = Number(key.slice(0, colon));
-  const starttime = Number(key.slice(colon + 1));
-  return Number.isFinite(id) && Number.isFinite(starttime) ? { id, starttime } : undefined;
-}
-
 /**
  * Tracks processes across cycles with process-exporter's semantics (proc/tracker.go): identity is
  * pid + start time; new processes are named once (namer, then ancestry with `children`); unmatched
@@ -190,6 +177,8 @@ export class Tracker {
   #cycle = 0;
   /** With a budget: the pid after which the next cycle starts (the last one read), -1 for the start. */
   #resumeAfterPid = -1;
+  /** The next update reads every process whole (no budget, smaps of all): the first after a restore. */
+  #fullReadNext = false;
 
   constructor(opts: TrackerOptions) {
     this.#opts = opts;
@@ -205,6 +194,8 @@ export class Tracker {
   /** Runs one cycle over `source` at wall-clock time `nowMs`. */
   update(source: ProcSource, nowMs: number): TrackerCycle {
     const firstCycle = this.#firstUpdateAtMs === undefined;
+    const fullRead = firstCycle || this.#fullReadNext;
+    this.#fullReadNext = false;
     this.#firstUpdateAtMs ??= nowMs;
     const cycle = ++this.#cycle;
     const errors: CollectErrors = { read: 0, partial: 0 };
@@ -215,7 +206,7 @@ export class Tracker {
     const pids = listing.pids;
     const n = pids.length;
     // Without a budget (or when the last cycle completed) the listing is walked in order, as upstream.
-    const budgeted = this.#budgetMs > 0 && !firstCycle;
+    const budgeted = this.#budgetMs > 0 && !fullRead;
     const first = budgeted ? startIndex(pids, this.#resumeAfterPid) : 0;
     let skippedFrom = -1;
     const newProcs: Proc[] = [];
@@ -239,7 +230,7 @@ export class Tracker {
       }
       if (known?.kind === 'ignored') known.listedCycle = cycle; // replaced below if the new process is kept
 
-      const readSmaps = last === undefined || this.#smapsEvery === 1 || (cycle + pid) % this.#smapsEvery === 0;
+      const readSmaps = last === undefined || fullRead || this.#smapsEvery === 1 || (cycle + pid) % this.#smapsEvery === 0;
       const read: MetricsRead = readSmaps ? source.readMetrics(pid, stat) : source.readMetrics(pid, stat, { skipSmaps: true });
       if (read.kind === 'failed') {
         if (!read.vanished) errors.read++;
@@ -365,114 +356,162 @@ export class Tracker {
     this.#procs.set(p.pid, { kind: 'ignored', starttime: p.starttime, listedCycle: cycle });
   }
 
-  /** Serialisable snapshot, for `once --state` and restart-safe counters. */
+  /**
+   * What continuing needs (the state file): per tracked process its identity, group, start time and
+   * last counters, plus per-thread baselines of a multi-threaded one; the ignored processes' identities.
+   * Command lines, cgroups and gauges are read again at the next cycle, which reads every process
+   * whole (see `restore`). With a cycle time budget that next cycle may carry processes over unread,
+   * so the gauges (and thread names, states and wchans) are kept too. Plain data.
+   */
   snapshot(): TrackerSnapshot {
+    const withGauges = this.#budgetMs > 0;
     const tracked: TrackedProcSnapshot[] = [];
-    const ignored: string[] = [];
-    const procIds: [number, string][] = [];
+    const ignored: (readonly [number, number])[] = [];
     for (const [pid, p] of this.#procs) {
-      const key = procKey(pid, p.starttime);
-      procIds.push([pid, key]);
       if (p.kind === 'ignored') {
-        ignored.push(key);
+        ignored.push([pid, p.starttime]);
         continue;
       }
+      const m = p.metrics;
       tracked.push({
         pid: p.pid,
         starttime: p.starttime,
         group: p.group,
-        static: p.static,
-        metrics: copyMetrics(p.metrics),
+        startTimeMs: p.static.startTimeMs,
+        counts: copyCounts(m.counts),
         threads:
           p.threads === undefined
             ? null
-            : [...p.threads.values()].map((t) => ({ key: procKey(t.tid, t.starttime), name: t.name, accum: copyCounts(t.accum), wchan: t.wchan })),
-        taskCtx: [
-          ...(p.mainCtxStart >= 0 ? [{ key: procKey(p.pid, p.mainCtxStart), voluntary: p.mainCtxV, nonvoluntary: p.mainCtxN }] : []),
-          ...[...(p.taskCtx ?? [])].map(([tid, c]) => ({ key: procKey(tid, c.starttime), voluntary: c.voluntary, nonvoluntary: c.nonvoluntary })),
-        ],
+            : [...p.threads.values()].map((t) => ({
+                tid: t.tid,
+                starttime: t.starttime,
+                counts: copyCounts(t.accum),
+                ...(withGauges ? { name: t.name, wchan: t.wchan } : {}),
+              })),
+        ...(withGauges
+          ? { gauges: { memory: { ...m.memory }, openFds: m.openFds, fdLimit: m.fdLimit, numThreads: m.numThreads, state: m.state, wchan: m.wchan, states: { ...p.states } } }
+          : {}),
       });
     }
     return {
       firstUpdateAtMs: this.#firstUpdateAtMs ?? null,
       tracked,
       ignored,
-      procIds,
       ...(this.#resumeAfterPid >= 0 ? { resumeAfterPid: this.#resumeAfterPid } : {}),
     };
   }
 
-  /** Restores a snapshot taken by `snapshot()`; the next update continues the counters. */
+  /**
+   * Restores a snapshot taken by `snapshot()`; the next update continues the counters. Unless the
+   * snapshot kept the gauges, that update reads every process whole, as the startup cycle does (no
+   * cycle time budget, smaps of every process), since only a read gives them. The per-task
+   * context-switch baselines are the threads' (a single-threaded process's are its own counts).
+   */
   restore(s: TrackerSnapshot): void {
     this.#procs.clear();
     this.#resumeAfterPid = s.resumeAfterPid ?? -1;
     this.#firstUpdateAtMs = s.firstUpdateAtMs ?? undefined;
+    this.#fullReadNext = s.tracked.some((t) => t.gauges === undefined);
     const cycle = this.#cycle;
-    for (const key of s.ignored) {
-      const k = parseKey(key);
-      if (k !== undefined) this.#procs.set(k.id, { kind: 'ignored', starttime: k.starttime, listedCycle: cycle });
-    }
-    for (const t of s.tracked) {
-      let threads: Map<number, TrackedThread> | undefined;
-      if (t.threads !== null) {
-        threads = new Map();
-        for (const th of t.threads) {
-          const k = parseKey(th.key);
-          if (k === undefined) continue;
-          threads.set(k.id, { tid: k.id, starttime: k.starttime, name: th.name, accum: ownedCounts(th.accum), latest: ownedCounts(), wchan: th.wchan, lastCycle: cycle });
-        }
-      }
-      const p: Proc = {
-        kind: 'tracked',
-        pid: t.pid,
-        starttime: t.starttime,
-        group: t.group,
-        static: t.static,
-        metrics: copyMetrics(t.metrics),
-        lastaccum: ownedCounts(),
-        threads,
-        mainCtxStart: -1,
-        mainCtxV: 0,
-        mainCtxN: 0,
-        taskCtx: undefined,
-        states: zeroStates(),
-        wchans: undefined,
-        lastCycle: cycle,
-      };
-      for (const c of t.taskCtx) {
-        const k = parseKey(c.key);
-        if (k === undefined) continue;
-        if (k.id === t.pid) {
-          p.mainCtxStart = k.starttime;
-          p.mainCtxV = c.voluntary;
-          p.mainCtxN = c.nonvoluntary;
-        } else {
-          (p.taskCtx ??= new Map<number, TaskCtx>()).set(k.id, { starttime: k.starttime, voluntary: c.voluntary, nonvoluntary: c.nonvoluntary, lastCycle: cycle });
-        }
-      }
-      this.#procs.set(t.pid, p);
-    }
+    for (const [pid, starttime] of s.ignored) this.#procs.set(pid, { kind: 'ignored', starttime, listedCycle: cycle });
+    for (const t of s.tracked) this.#procs.set(t.pid, restoredProc(t, cycle));
   }
+}
+
+/** A tracked process as a snapshot describes it; see Tracker.restore. */
+function restoredProc(t: TrackedProcSnapshot, cycle: number): Proc {
+  const g = t.gauges;
+  const p: Proc = {
+    kind: 'tracked',
+    pid: t.pid,
+    starttime: t.starttime,
+    group: t.group,
+    static: { comm: '', cmdline: [], ppid: 0, startTimeMs: t.startTimeMs, euid: 0, cgroups: [] },
+    metrics: copyMetrics({
+      counts: t.counts,
+      memory: g?.memory ?? ZERO_MEMORY,
+      openFds: g?.openFds ?? 0,
+      fdLimit: g?.fdLimit ?? 0,
+      numThreads: g?.numThreads ?? 0,
+      state: g?.state ?? '',
+      wchan: g?.wchan ?? '',
+    }),
+    lastaccum: ownedCounts(),
+    threads: undefined,
+    mainCtxStart: -1,
+    mainCtxV: 0,
+    mainCtxN: 0,
+    taskCtx: undefined,
+    states: zeroStates(),
+    wchans: undefined,
+    lastCycle: cycle,
+  };
+  if (g !== undefined) addStates(p.states, g.states);
+  if (t.threads === null) {
+    setMainCtx(p, t.starttime, t.counts.ctxSwitchVoluntary, t.counts.ctxSwitchNonvoluntary);
+    return p;
+  }
+  const threads = new Map<number, TrackedThread>();
+  for (const th of t.threads) {
+    threads.set(th.tid, { tid: th.tid, starttime: th.starttime, name: th.name ?? '', accum: ownedCounts(th.counts), latest: ownedCounts(), wchan: th.wchan ?? '', lastCycle: cycle });
+    const v = th.counts.ctxSwitchVoluntary;
+    const nv = th.counts.ctxSwitchNonvoluntary;
+    if (th.tid === t.pid) setMainCtx(p, th.starttime, v, nv);
+    else (p.taskCtx ??= new Map<number, TaskCtx>()).set(th.tid, { starttime: th.starttime, voluntary: v, nonvoluntary: nv, lastCycle: cycle });
+  }
+  p.threads = threads;
+  if (g !== undefined) {
+    const wchans = new Map<string, number>();
+    for (const th of threads.values()) if (th.wchan !== '') wchans.set(th.wchan, (wchans.get(th.wchan) ?? 0) + 1);
+    p.wchans = wchans;
+  }
+  return p;
+}
+
+/** A thread's counters at the last read: the baseline of its next increase. */
+export interface ThreadBaseline {
+  readonly tid: number;
+  readonly starttime: number;
+  readonly counts: Counts;
+  /** Kept with the gauges only (see Tracker.snapshot). */
+  readonly name?: string;
+  readonly wchan?: string;
+}
+
+/** What the last read saw besides counters; kept only under a cycle time budget (see Tracker.snapshot). */
+export interface ProcGauges {
+  readonly memory: Memory;
+  readonly openFds: number;
+  readonly fdLimit: number;
+  readonly numThreads: number;
+  readonly state: string;
+  readonly wchan: string;
+  readonly states: States;
 }
 
 export interface TrackedProcSnapshot {
   readonly pid: number;
   readonly starttime: number;
   readonly group: string;
-  readonly static: ProcStatic;
-  readonly metrics: ProcMetrics;
-  readonly threads: readonly { readonly key: string; readonly name: string; readonly accum: Counts; readonly wchan: string }[] | null;
-  readonly taskCtx: readonly { readonly key: string; readonly voluntary: number; readonly nonvoluntary: number }[];
+  /** ms since the epoch (oldest_start_time; whether it started after the first cycle). */
+  readonly startTimeMs: number;
+  /** Counters at the last read (context switches: the sum over the live tasks). */
+  readonly counts: Counts;
+  /** Threads of a multi-threaded process; null for a single-threaded one. */
+  readonly threads: readonly ThreadBaseline[] | null;
+  readonly gauges?: ProcGauges;
 }
 
 export interface TrackerSnapshot {
   readonly firstUpdateAtMs: number | null;
   readonly tracked: readonly TrackedProcSnapshot[];
-  readonly ignored: readonly string[];
-  readonly procIds: readonly (readonly [number, string])[];
+  /** pid and start time of the processes that matched no rule. */
+  readonly ignored: readonly (readonly [number, number])[];
   /** With a cycle time budget: the last pid the last cycle read before it ran out (`once --state` resumes after it). */
   readonly resumeAfterPid?: number;
 }
+
+const ZERO_MEMORY: Memory = Object.freeze({ residentBytes: 0, virtualBytes: 0, vmSwapBytes: 0, proportionalBytes: 0, proportionalSwapBytes: 0 });
 
 /** Index of the first pid after `afterPid` in the listing (the listing is usually ascending), 0 if none. */
 function startIndex(pids: readonly number[], afterPid: number): number {

@@ -19,6 +19,7 @@ import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from
 import { redactUrl } from '../redact.js';
 import { buildSeriesLabels, labelSetKey, prepareStaticLabels } from '../series-labels.js';
 import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
+import type { SinkMemory } from '../../collector/state-format.js';
 import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
 import { buildPushgatewayUrl } from './pushgateway-url.js';
 
@@ -188,6 +189,21 @@ class PushgatewaySink implements Sink {
 
   stats(): SinkStats {
     return this.#queue.stats();
+  }
+
+  memory(): SinkMemory {
+    return { kind: 'pushgateway', groupUrl: this.#lastGroupUrl?.href ?? '' };
+  }
+
+  /** The group the previous run pushed to: what a shutdown DELETE (or `retire`) removes until this run pushes. */
+  restoreMemory(memory: SinkMemory): void {
+    if (memory.kind !== 'pushgateway' || memory.groupUrl === '' || this.#lastGroupUrl !== undefined) return;
+    try {
+      const url = new URL(memory.groupUrl);
+      if (url.origin === this.#options.url.origin) this.#lastGroupUrl = url;
+    } catch {
+      // not a URL: nothing to delete
+    }
   }
 
   /** Renders and queues the snapshot at once (replacing an unsent older one), then delivers it. */

@@ -23,10 +23,10 @@
  */
 
 import { join } from 'node:path';
-import * as zlib from 'node:zlib';
 
+import { crc32 } from '../../base/binary.js';
 import { err, ok, type Result } from '../../base/result.js';
-import type { QueueFs, Unlock } from '../deps.js';
+import type { DirLock, QueueFs } from '../deps.js';
 import type { Chunk } from './encode-write-request.js';
 
 export const QUEUE_FILE_MAGIC = 'PPRW';
@@ -36,39 +36,20 @@ const CHUNK_ENTRY_BYTES = 8;
 const CRC_BYTES = 4;
 const FILE_RE = /^(\d{16})\.rwq$/;
 const TEMP_RE = /^\d{16}\.rwq\.tmp$/;
+/** The lock file that keeps a second process out (see base/lock-file.ts). */
+export const QUEUE_LOCK_FILE = 'procpush.lock';
+/**
+ * Highest sequence number a file may have: far more than any queue writes (one file a second for 30
+ * million years), far below 2^53, so a name above it is junk (it would push the sequence past where
+ * numbers are exact and make new files collide).
+ */
+export const MAX_QUEUE_SEQ = 1e15;
 
 /** What one queue file holds. */
 export interface QueueRecord {
   readonly minTimestampMs: number;
   readonly maxTimestampMs: number;
   readonly chunks: readonly Chunk[];
-}
-
-// ---------------------------------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3, the zlib/PNG one): zlib's native one (Node >= 20.15, ~20x faster), else a table.
-
-const nativeCrc32: ((data: Uint8Array) => number) | undefined = typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : undefined;
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(bytes: Uint8Array, end = bytes.length): number {
-  if (nativeCrc32 !== undefined) return nativeCrc32(end === bytes.length ? bytes : bytes.subarray(0, end));
-  return tableCrc32(bytes, end);
-}
-
-/** The portable CRC-32 (exported for the test that checks both agree). */
-export function tableCrc32(bytes: Uint8Array, end = bytes.length): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -193,6 +174,8 @@ export interface LoadReport {
   readonly corrupt: readonly { readonly name: string; readonly reason: string; readonly samples: number }[];
   /** Leftover temp files of interrupted writes (deleted). */
   readonly tempFiles: number;
+  /** Files procpush did not write: names of queue files out of range (deleted), anything else (left alone). */
+  readonly junk: { readonly deleted: readonly string[]; readonly ignored: readonly string[] };
 }
 
 /**
@@ -204,7 +187,7 @@ export class QueueDir {
   readonly dir: string;
   readonly #fs: QueueFs;
   readonly #onRemoveError: (path: string, error: string) => void;
-  #unlock: Unlock | undefined;
+  #lock: DirLock | undefined;
   #nextSeq = 1;
 
   constructor(dir: string, fs: QueueFs, onRemoveError: (path: string, error: string) => void) {
@@ -214,12 +197,12 @@ export class QueueDir {
   }
 
   get isOpen(): boolean {
-    return this.#unlock !== undefined;
+    return this.#lock !== undefined;
   }
 
   /**
    * Takes the directory (waiting while another sink of this process holds it, until `deadlineMs`) and
-   * loads it. `busy`: still held at the deadline; try again later.
+   * loads it. `busy`: still held at the deadline; try again later. Another process holding it is an error.
    */
   async open(input: {
     readonly deadlineMs: number;
@@ -227,13 +210,14 @@ export class QueueDir {
     readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
     readonly signal?: AbortSignal;
   }): Promise<Result<LoadReport, string> | 'busy'> {
-    if (this.#unlock !== undefined) return err('queue directory already open');
+    if (this.#lock !== undefined) return err('queue directory already open');
     for (;;) {
-      const unlock = this.#fs.tryLock(this.dir);
-      if (unlock !== undefined) {
+      const lock = this.#fs.tryLock(this.dir);
+      if (lock.kind === 'refused') return err(lock.error);
+      if (lock.kind === 'locked') {
         const loaded = this.#load();
-        if (loaded.ok) this.#unlock = unlock;
-        else unlock();
+        if (loaded.ok) this.#lock = lock.lock;
+        else lock.lock.release();
         return loaded;
       }
       const remaining = input.deadlineMs - input.nowMs();
@@ -257,12 +241,20 @@ export class QueueDir {
     if (!names.ok) return err(`cannot list queue directory ${this.dir}: ${names.error}`);
     const seqs: { seq: number; name: string }[] = [];
     let tempFiles = 0;
+    const deleted: string[] = [];
+    const ignored: string[] = [];
     for (const name of names.value) {
       const m = FILE_RE.exec(name);
-      if (m !== null) seqs.push({ seq: Number(m[1]), name });
-      else if (TEMP_RE.test(name)) {
+      const seq = m === null ? Number.NaN : Number(m[1]);
+      if (m !== null && seq >= 1 && seq <= MAX_QUEUE_SEQ) seqs.push({ seq, name });
+      else if (m !== null) {
+        deleted.push(name);
+        this.removeFile(join(this.dir, name));
+      } else if (TEMP_RE.test(name)) {
         tempFiles += 1;
         this.removeFile(join(this.dir, name));
+      } else if (name !== QUEUE_LOCK_FILE) {
+        ignored.push(name);
       }
     }
     seqs.sort((a, b) => a.seq - b.seq);
@@ -278,17 +270,28 @@ export class QueueDir {
       }
       this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
     }
-    return ok({ files, corrupt, tempFiles });
+    return ok({ files, corrupt, tempFiles, junk: { deleted, ignored } });
   }
 
-  /** Writes a new file at the end of the queue. */
-  append(record: QueueRecord): Result<QueueFile, string> {
-    if (this.#unlock === undefined) return err('queue directory not open');
-    const path = join(this.dir, queueFileName(this.#nextSeq));
-    this.#nextSeq += 1; // never reused, even after a failed write
-    const written = this.#fs.writeAtomic(path, encodeQueueRecord(record));
-    if (!written.ok) return err(`cannot write ${path}: ${written.error}`);
-    return ok(new QueueFile(this, path));
+  /**
+   * Writes a new file at the end of the queue. A directory deleted meanwhile is created again (with
+   * its lock): `recreated` says so.
+   */
+  append(record: QueueRecord): Result<{ readonly file: QueueFile; readonly recreated: boolean }, string> {
+    const lock = this.#lock;
+    if (lock === undefined) return err('queue directory not open');
+    const bytes = encodeQueueRecord(record);
+    let recreated = false;
+    for (;;) {
+      const path = join(this.dir, queueFileName(this.#nextSeq));
+      this.#nextSeq += 1; // never reused, even after a failed write
+      const written = this.#fs.writeAtomic(path, bytes);
+      if (written.ok) return ok({ file: new QueueFile(this, path), recreated });
+      if (recreated || this.#fs.list(this.dir).ok) return err(`cannot write ${path}: ${written.error}`);
+      const renewed = lock.renew();
+      if (!renewed.ok) return err(`queue directory ${this.dir} is gone and cannot be created again: ${renewed.error}`);
+      recreated = true;
+    }
   }
 
   readFile(path: string): Result<QueueRecord, DecodeFailure> {
@@ -304,7 +307,7 @@ export class QueueDir {
 
   /** Lets go of the directory; its files stay for the next owner. */
   close(): void {
-    this.#unlock?.();
-    this.#unlock = undefined;
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 }

@@ -2,11 +2,14 @@
  * Remote write 1.0 sink: encode the cycle, add stale markers for vanished series, batch, queue, and
  * deliver the queue in order through the shared DeliveryQueue. Knows nothing of /proc or scheduling.
  *
- * With `queue.dir` the queue is durable (disk-queue.ts): every batch is written to its own file when it
- * is queued and deleted once it is done, so a restart (even `kill -9`) loses nothing queued, and the
- * next start sends what the directory holds before anything new. The directory is taken lazily, at the
- * first send: a sink that never sends (e.g. one a config reload builds and discards) never touches it.
- * Batches on disk are held in memory only while they are being sent.
+ * With `queue.dir` the queue spills to disk (disk-queue.ts) instead of journalling: while the receiver
+ * takes everything at once, batches stay in memory and nothing is written. Everything queued goes to
+ * the directory (one file per batch, deleted once it is done) when an attempt fails, when a new cycle
+ * finds batches still queued (they have waited an interval), and at shutdown; so a restart, even
+ * `kill -9`, loses nothing that waited, and the next start sends what the directory holds before
+ * anything new. A `kill -9` with a healthy receiver can lose the batch in flight. The directory is
+ * taken lazily, at the first send: a sink that never sends (e.g. one a config reload builds and
+ * discards) never touches it. Batches on disk are held in memory only while they are being sent.
  */
 
 import { ok, err, type Result } from '../../base/result.js';
@@ -16,6 +19,7 @@ import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } fro
 import { redactUrl } from '../redact.js';
 import { prepareStaticLabels } from '../series-labels.js';
 import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
+import type { SinkMemory } from '../../collector/state-format.js';
 import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
 import {
   compressWriteRequest,
@@ -136,15 +140,15 @@ class RwBatch implements Batch {
   }
 
   /** Writes the batch to the queue directory. On failure it stays in memory only (and is not written later). */
-  persist(dir: QueueDir): Result<void, string> {
+  persist(dir: QueueDir): Result<{ readonly recreated: boolean }, string> {
     this.persistTried = true;
     const chunks = this.#chunks;
-    if (chunks === undefined || this.#file !== undefined) return ok(undefined);
+    if (chunks === undefined || this.#file !== undefined) return ok({ recreated: false });
     const file = dir.append({ minTimestampMs: this.timestampMs, maxTimestampMs: this.maxTimestampMs, chunks });
     if (!file.ok) return file;
-    this.#file = file.value;
+    this.#file = file.value.file;
     this.#range = [0, chunks.length];
-    return ok(undefined);
+    return ok({ recreated: file.value.recreated });
   }
 
   prepare(): Result<void, string> {
@@ -206,6 +210,12 @@ class RwBatch implements Batch {
 
 type DiskState = 'none' | 'open' | 'busy' | 'unavailable';
 
+/**
+ * At shutdown, a sink with a queue directory (everything pending already on disk) tries the receiver
+ * for at most this long, and stops at its first failure: SIGTERM during an outage exits within a second.
+ */
+const DURABLE_SHUTDOWN_TRY_MS = 500;
+
 class RemoteWriteSink implements Sink {
   readonly name: string;
   readonly type = 'remote_write' as const;
@@ -227,6 +237,8 @@ class RemoteWriteSink implements Sink {
   #closed = false;
   /** Aborted by close(): cuts backoff waits of a send in progress short. */
   readonly #closing = new AbortController();
+  /** During the shutdown drain of a sink with a queue directory: aborted by the first failed attempt. */
+  #stopAtFailure: AbortController | undefined;
 
   constructor(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps) {
     this.name = options.name;
@@ -249,6 +261,10 @@ class RemoteWriteSink implements Sink {
         queue: options.queue,
         headers: () => this.#headers.headers(),
         secrets: () => this.#headers.secrets(),
+        onRetryableFailure: () => {
+          this.#spill();
+          this.#stopAtFailure?.abort();
+        },
       },
       { transport: deps.transport.request, clock: deps.clock, sleep: deps.sleep, random: deps.random, logger: deps.logger },
     );
@@ -263,6 +279,19 @@ class RemoteWriteSink implements Sink {
 
   stats(): SinkStats {
     return this.#queue.stats();
+  }
+
+  /** Whether what this sink has not delivered survives a restart (`queue.dir`). */
+  get durable(): boolean {
+    return this.#disk !== undefined;
+  }
+
+  memory(): SinkMemory {
+    return { kind: 'remote_write', series: this.#tracker.labelSets() };
+  }
+
+  restoreMemory(memory: SinkMemory): void {
+    if (memory.kind === 'remote_write') this.#tracker.restore(memory.series);
   }
 
   /**
@@ -295,6 +324,7 @@ class RemoteWriteSink implements Sink {
           });
         }
         const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
+        if (drain.pendingBatches > 0) this.#spill();
         this.#dropCaches();
         return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
       } catch (e) {
@@ -369,15 +399,28 @@ class RemoteWriteSink implements Sink {
     return { samples: encoded.series.length + gone.length, droppedBeforeSend };
   }
 
-  /** Writes the batches to the queue directory when it is open (before queuing: the bounds may settle them), then queues them. */
+  /**
+   * Queues the batches. When batches are still queued (the receiver did not take the last ones at
+   * once, or a backlog is being sent), everything queued goes to the directory at once.
+   */
   #queueBatches(batches: readonly RwBatch[]): number {
-    if (this.#disk?.isOpen === true) for (const b of batches) this.#persist(b, this.#disk);
-    return this.#queue.enqueue(batches);
+    const backlog = this.#queue.length > 0;
+    const dropped = this.#queue.enqueue(batches);
+    if (backlog) this.#spill();
+    return dropped;
+  }
+
+  /** Writes every queued batch not yet on disk to the directory (when it is open), in queue order. */
+  #spill(): void {
+    const disk = this.#disk;
+    if (disk?.isOpen !== true) return;
+    for (const b of this.#queue.batches()) if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
   }
 
   #persist(batch: RwBatch, disk: QueueDir): void {
     const r = batch.persist(disk);
     if (!r.ok) this.#diskProblem('error', r.error, 'cannot write to the queue directory: the batch is kept in memory only (lost on restart)');
+    else if (r.value.recreated) this.#deps.logger.warn({ sink: this.name, dir: disk.dir }, 'the queue directory was deleted while the agent ran: created again');
   }
 
   /**
@@ -409,6 +452,13 @@ class RemoteWriteSink implements Sink {
       this.#queue.countDropped(c.samples);
       dropped += c.samples;
     }
+    const junk = r.value.junk;
+    if (junk.deleted.length > 0 || junk.ignored.length > 0) {
+      logger.warn(
+        { sink: this.name, dir: disk.dir, deleted: junk.deleted.slice(0, 10), ignored: junk.ignored.slice(0, 10), count: junk.deleted.length + junk.ignored.length },
+        'the queue directory holds files procpush did not write: queue file names out of range deleted, other files left alone',
+      );
+    }
     const loaded = r.value.files.map(
       (f) =>
         new RwBatch({
@@ -435,9 +485,8 @@ class RemoteWriteSink implements Sink {
     }
     this.#lastTimestampMs = Math.max(this.#lastTimestampMs, newest);
     dropped += this.#queue.restore(loaded);
-    for (const b of this.#queue.batches()) {
-      if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
-    }
+    // Behind a backlog the new batches wait: they go to disk at once (a kill meanwhile loses nothing).
+    if (loaded.length > 0) this.#spill();
     logger.info(
       { sink: this.name, dir: disk.dir, batches: loaded.length, samples: loadedSamples, tempFilesRemoved: r.value.tempFiles },
       loaded.length > 0 ? 'queue directory loaded: its batches are sent first' : 'queue directory opened',
@@ -470,8 +519,14 @@ class RemoteWriteSink implements Sink {
     // A sink that queued nothing never takes its directory (e.g. one a reload built and discarded).
     let diskDropped = 0;
     if (this.#queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
-    const drain = await this.#queue.drain({ deadlineMs });
     if (this.#disk?.isOpen === true) {
+      // Everything pending is on disk first; then one short try, which stops at the first failure:
+      // what the receiver does not take at once is sent by the next start.
+      this.#spill();
+      const stop = new AbortController();
+      this.#stopAtFailure = stop;
+      const drain = await this.#queue.drain({ deadlineMs: Math.min(deadlineMs, now + DURABLE_SHUTDOWN_TRY_MS), signal: stop.signal });
+      this.#stopAtFailure = undefined;
       const left = this.#queue.release();
       if (left.keptBatches > 0) {
         this.#deps.logger.info(
@@ -484,9 +539,10 @@ class RemoteWriteSink implements Sink {
       }
       const { error: drainError, ...drained } = drain;
       const kept = left.keptBatches > 0 ? `${left.keptBatches} batch(es) kept in ${this.#disk.dir} for the next start` : undefined;
-      const error = [drainError, kept].filter((e) => e !== undefined).join('; ');
+      const error = [drainError === 'aborted' ? undefined : drainError, kept].filter((e) => e !== undefined).join('; ');
       return buildReport({ samples, drain: drained, droppedBeforeSend: left.droppedSamples + diskDropped, ...(error !== '' ? { error } : {}) });
     }
+    const drain = await this.#queue.drain({ deadlineMs });
     const lost = this.#queue.dropAll();
     if (lost > 0) {
       this.#deps.logger.warn({ sink: this.name, droppedSamples: lost }, 'shutdown: samples still queued were dropped');

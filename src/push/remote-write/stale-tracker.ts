@@ -7,6 +7,7 @@
  */
 
 import type { Label } from '../../series/types.js';
+import { labelSetKey } from '../series-labels.js';
 
 export interface TrackedSeries {
   readonly key: string;
@@ -53,6 +54,24 @@ export class StaleTracker {
       });
     }
     return gone;
+  }
+
+  /** The label sets of the live series, in the order they were first seen. */
+  labelSets(): (readonly Label[])[] {
+    const out: (readonly Label[])[] = [];
+    this.#live.forEach((entry) => out.push(entry.labels));
+    return out;
+  }
+
+  /**
+   * Adds series a previous run pushed (the state file) to the live set: the next `advance` reports
+   * those it does not see again as gone, as if this run had sent them.
+   */
+  restore(labelSets: readonly (readonly Label[])[]): void {
+    for (const labels of labelSets) {
+      const key = labelSetKey(labels);
+      if (!this.#live.has(key)) this.#live.set(key, { labels, seen: this.#payload });
+    }
   }
 
   /** Returns every live series and forgets them (shutdown). */

@@ -2,23 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Grouper } from '../../../src/tracker/grouper.js';
 import type { GroupStats, GrouperOptions } from '../../../src/tracker/grouper.js';
-import type { NamingAttributes } from '../../../src/tracker/tracker.js';
 import { MemorySource } from '../../helpers/memory-source.js';
+import { namerFor } from '../../helpers/namers.js';
 
 const BOOT = 1_700_000_000;
 /** The agent starts 1000 s after boot; ticks are 10 ms. */
 const T0 = (BOOT + 1000) * 1000;
 const AFTER_START_TICKS = 2000 * 100;
-
-/** Tracks processes whose comm is a key of `groups`, under that group name. */
-function namerFor(groups: Record<string, string>): GrouperOptions['namer'] {
-  return {
-    matchAndName(a: NamingAttributes) {
-      const name = groups[a.comm];
-      return name === undefined ? { matched: false } : { matched: true, name };
-    },
-  };
-}
 
 function grouper(groups: Record<string, string>, extra: Partial<GrouperOptions> = {}): Grouper {
   return new Grouper({

@@ -10,24 +10,15 @@ import type { MetricsRead, ProcStat, ReadMetricsOptions } from '../../../src/pro
 import { Collector } from '../../../src/collector/collector.js';
 import type { CollectorOptions } from '../../../src/collector/collector.js';
 import { Grouper } from '../../../src/tracker/grouper.js';
-import type { GroupStats, GrouperOptions } from '../../../src/tracker/grouper.js';
-import type { NamingAttributes } from '../../../src/tracker/tracker.js';
+import type { GroupStats } from '../../../src/tracker/grouper.js';
 import { Tracker } from '../../../src/tracker/tracker.js';
 import { MemorySource } from '../../helpers/memory-source.js';
+import { namerFor } from '../../helpers/namers.js';
 import { smapsRollupText, tempRoot, writeProcfs } from '../procfs/fake-procfs.js';
 
 const BOOT = 1_700_000_000;
 const T0 = (BOOT + 1000) * 1000;
 const AFTER_START_TICKS = 2000 * 100;
-
-function namerFor(groups: Record<string, string>): GrouperOptions['namer'] {
-  return {
-    matchAndName(a: NamingAttributes) {
-      const name = groups[a.comm];
-      return name === undefined ? { matched: false } : { matched: true, name };
-    },
-  };
-}
 
 function options(groups: Record<string, string>, extra: Partial<CollectorOptions> = {}): CollectorOptions {
   return {
@@ -260,7 +251,7 @@ describe('ignored processes', () => {
     const src = new MemorySource(BOOT).add({ pid: 10, comm: 'app', starttime: 100 }, { pid: 11, comm: 'other', starttime: 100, ppid: 0 });
     const t = new Tracker({ namer: namerFor({ app: 'app' }), children: true, recheck: false, recheckTimeLimitMs: 0, lookupUsername: String });
     t.update(src, T0);
-    assert.deepEqual(t.snapshot().ignored, ['11:100']);
+    assert.deepEqual(t.snapshot().ignored, [[11, 100]]);
     const reads = src.calls.readMetrics;
     t.update(src, T0 + 1);
     assert.equal(src.calls.readMetrics - reads, 1, 'only the tracked process is read');

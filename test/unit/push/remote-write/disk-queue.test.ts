@@ -7,16 +7,18 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 
 import { createNodeQueueFs } from '../../../../src/push/node-deps.js';
+import { crc32, tableCrc32 } from '../../../../src/base/binary.js';
 import {
-  crc32,
   decodeQueueRecord,
   encodeQueueRecord,
+  MAX_QUEUE_SEQ,
+  QUEUE_LOCK_FILE,
   queueFileName,
   QueueDir,
   type LoadReport,
   type QueueRecord,
-  tableCrc32,
 } from '../../../../src/push/remote-write/disk-queue.js';
+import { markLockOwnerDead } from '../../../helpers/locks.js';
 import { createFakeTime } from '../../../helpers/mock-receiver.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procpush-diskq-'));
@@ -29,6 +31,13 @@ function freshDir(): string {
   return join(work, `q${dirs}`, 'sink');
 }
 
+/** The queue files of a directory (its lock file aside), sorted. */
+function queueFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n !== QUEUE_LOCK_FILE)
+    .sort();
+}
+
 function record(ts: number, ...chunks: [string, number][]): QueueRecord {
   return { minTimestampMs: ts, maxTimestampMs: ts, chunks: chunks.map(([text, samples]) => ({ bytes: Buffer.from(text), samples })) };
 }
@@ -37,8 +46,12 @@ function texts(r: QueueRecord): string[] {
   return r.chunks.map((c) => `${Buffer.from(c.bytes).toString()}/${c.samples}`);
 }
 
-/** Opens a directory as a new process would (its own lock table). */
+/**
+ * Opens a directory as a new process would (its own lock table). An earlier "process" of this test
+ * that still holds the directory's lock file is taken for dead (as after a kill -9).
+ */
 async function openDir(dir: string, fs = createNodeQueueFs()): Promise<{ q: QueueDir; load: LoadReport; removeErrors: string[] }> {
+  markLockOwnerDead(join(dir, QUEUE_LOCK_FILE));
   const removeErrors: string[] = [];
   const q = new QueueDir(dir, fs, (path, e) => removeErrors.push(`${path}: ${e}`));
   const time = createFakeTime();
@@ -136,7 +149,7 @@ void test('queueDir appends one file per batch in sequence order and a new owner
   b.load.files[11]?.file.release();
   const next = b.q.append(record(99_000, ['after', 1]));
   assert.ok(next.ok);
-  assert.equal(next.value.path, join(dir, queueFileName(13)));
+  assert.equal(next.value.file.path, join(dir, queueFileName(13)));
   b.q.close();
 });
 
@@ -150,8 +163,41 @@ void test('queueDir deletes leftover temp files of an interrupted write and igno
   const b = await openDir(dir);
   assert.equal(b.load.files.length, 1);
   assert.equal(b.load.tempFiles, 1);
-  assert.deepEqual(readdirSync(dir).sort(), [queueFileName(1), 'README']);
+  assert.deepEqual(readdirSync(dir).sort(), [queueFileName(1), 'README', QUEUE_LOCK_FILE]);
+  assert.deepEqual(b.load.junk, { deleted: [], ignored: ['README'] });
   b.q.close();
+});
+
+void test('queueDir deletes queue file names out of range (junk) so the sequence never passes 2^53, and goes on after the valid ones', async () => {
+  const dir = freshDir();
+  const a = await openDir(dir);
+  assert.ok(a.q.append(record(1, ['one', 1])).ok);
+  a.q.close();
+  writeFileSync(join(dir, '9999999999999999.rwq'), 'junk');
+  writeFileSync(join(dir, '0000000000000000.rwq'), 'junk');
+  const b = await openDir(dir);
+  assert.equal(MAX_QUEUE_SEQ < Number.MAX_SAFE_INTEGER, true);
+  assert.deepEqual([...b.load.junk.deleted].sort(), ['0000000000000000.rwq', '9999999999999999.rwq']);
+  assert.equal(b.load.files.length, 1);
+  const next = b.q.append(record(2, ['two', 1]));
+  assert.ok(next.ok);
+  assert.equal(next.value.file.path, join(dir, queueFileName(2)));
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.rwq')).sort(), [queueFileName(1), queueFileName(2)]);
+  b.q.close();
+});
+
+void test('a queue directory deleted while open is created again (with its lock) at the next write', async () => {
+  const dir = freshDir();
+  const a = await openDir(dir);
+  assert.ok(a.q.append(record(1, ['one', 1])).ok);
+  rmSync(dir, { recursive: true, force: true });
+  const again = a.q.append(record(2, ['two', 1]));
+  assert.ok(again.ok);
+  assert.equal(again.value.recreated, true);
+  // The failed attempt used number 2 (numbers are never reused).
+  assert.deepEqual(readdirSync(dir).sort(), [queueFileName(3), QUEUE_LOCK_FILE]);
+  a.q.close();
+  assert.deepEqual(readdirSync(dir), [queueFileName(3)], 'the lock file goes with the owner');
 });
 
 void test('queueDir recovers from a truncated or damaged file: it is reported with its samples, deleted, and the others load', async () => {
@@ -179,7 +225,7 @@ void test('queueDir recovers from a truncated or damaged file: it is reported wi
       [queueFileName(4), 3, true],
     ],
   );
-  assert.deepEqual(readdirSync(dir).sort(), [queueFileName(1), queueFileName(3)]);
+  assert.deepEqual(queueFiles(dir), [queueFileName(1), queueFileName(3)]);
   b.q.close();
 });
 
@@ -188,11 +234,11 @@ void test('a file shared by split halves is deleted when the last half is releas
   const a = await openDir(dir);
   const f = a.q.append(record(1, ['x', 1], ['y', 1]));
   assert.ok(f.ok);
-  f.value.retain();
-  f.value.release();
-  assert.equal(readdirSync(dir).length, 1);
-  f.value.release();
-  assert.equal(readdirSync(dir).length, 0);
+  f.value.file.retain();
+  f.value.file.release();
+  assert.equal(queueFiles(dir).length, 1);
+  f.value.file.release();
+  assert.equal(queueFiles(dir).length, 0);
   a.q.close();
 });
 
@@ -222,9 +268,23 @@ void test('one process: a second owner of a directory waits for the first to let
   assert.ok(r !== 'busy' && r.ok);
   assert.ok(second.isOpen);
   second.close();
-  // Another process (another lock table) is not excluded: one directory per sink and agent is documented.
-  const other = await openDir(dir, createNodeQueueFs());
-  other.q.close();
+});
+
+void test('another process is refused a directory in use, with a clear error; a stale lock (its owner gone) is taken over', async () => {
+  const dir = freshDir();
+  const first = await openDir(dir);
+  // Another lock table, as in another process: the lock file (owned by a live process) refuses it.
+  const other = new QueueDir(dir, createNodeQueueFs(), () => undefined);
+  const time = createFakeTime();
+  const refused = await other.open({ deadlineMs: time.nowMs() + 1000, nowMs: time.nowMs, sleep: time.sleep });
+  assert.ok(refused !== 'busy' && !refused.ok);
+  assert.match(refused.error, /queue directory .* is used by another procpush: .*procpush\.lock is held by this process since .*; give each agent its own queue\.dir/);
+  assert.equal(other.isOpen, false);
+  // The owner dies without letting go (kill -9): its lock is stale.
+  const taken = await openDir(dir);
+  assert.equal(taken.q.isOpen, true);
+  taken.q.close();
+  first.q.close(); // its lock file is no longer its own: left alone
 });
 
 void test('queueDir reports an unusable directory as an error value', async () => {

@@ -18,6 +18,8 @@ import { createNodeQueueFs } from '../../../../src/push/node-deps.js';
 import { defaultQueueDir, sinkConfigSchema, sinksConfigSchema, withOnceQueueDir, type SinkConfigInput } from '../../../../src/push/sink-config.js';
 import type { PushPayload, Sink } from '../../../../src/push/types.js';
 import { err } from '../../../../src/base/result.js';
+import { QUEUE_LOCK_FILE } from '../../../../src/push/remote-write/disk-queue.js';
+import { markLockOwnerDead } from '../../../helpers/locks.js';
 import { createTestSinkDeps, decodeRemoteWriteBody, labelsOf, STALE_MARKER_HEX, type TestSinkDeps } from '../../../helpers/mock-receiver.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procpush-durable-'));
@@ -80,10 +82,20 @@ function summary(req: HttpRequest): string[] {
   });
 }
 
-/** One agent process: its own clock, lock table and logger. */
+/**
+ * One agent process: its own clock, lock table and logger. The processes before it in the test are
+ * taken for dead when it locks a directory (their lock files become stale, as after a kill -9).
+ */
 function agentProcess(rx: Receiver, fs: QueueFs = createNodeQueueFs()): TestSinkDeps & { queueFs: QueueFs } {
   const base = createTestSinkDeps();
-  return { ...base, queueFs: fs, createTransport: () => ({ request: rx.transport, close: () => undefined }) };
+  const queueFs: QueueFs = {
+    ...fs,
+    tryLock: (dir) => {
+      markLockOwnerDead(join(dir, QUEUE_LOCK_FILE));
+      return fs.tryLock(dir);
+    },
+  };
+  return { ...base, queueFs, createTransport: () => ({ request: rx.transport, close: () => undefined }) };
 }
 
 function sink(deps: TestSinkDeps, input: Partial<SinkConfigInput> & { queue?: Record<string, unknown> }): Sink {
@@ -99,8 +111,11 @@ function sink(deps: TestSinkDeps, input: Partial<SinkConfigInput> & { queue?: Re
   return s.value;
 }
 
+/** The queue files of a directory (its lock file aside). */
 function files(dir: string): string[] {
-  return readdirSync(dir).sort();
+  return readdirSync(dir)
+    .filter((n) => n !== QUEUE_LOCK_FILE)
+    .sort();
 }
 
 void test('an outage keeps every batch on disk; after a kill -9 the next process sends them first, in order, then deletes them', async () => {
@@ -151,12 +166,14 @@ void test('a graceful shutdown during an outage keeps the queue (stale markers i
 void test('a batch delivered just before a kill -9 (its file not yet deleted) is sent again and a 400 "out of order" for it counts as already written', async () => {
   const dir = freshDir();
   const rx = new Receiver();
-  // A filesystem where deletes are lost: the process "died" between the 2xx and the unlink.
+  // A filesystem where deletes are lost: the process "died" between the 2xx and the unlink. The
+  // first attempt fails, so the batch is on disk when the retry delivers it.
   const real = createNodeQueueFs();
   const forgetful: QueueFs = { ...real, remove: () => ({ ok: true, value: undefined }) };
   const first = sink(agentProcess(rx, forgetful), { queue: { dir } });
+  rx.script.push(DOWN);
   assert.equal((await first.send(payload(1))).outcome, 'ok');
-  assert.equal(files(dir).length, 1);
+  assert.equal(files(dir).filter((n) => n.endsWith('.rwq')).length, 1);
   const b = agentProcess(rx);
   const second = sink(b, { queue: { dir } });
   rx.script.push(status(400, 'out of order sample'));

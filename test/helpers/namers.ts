@@ -1,0 +1,12 @@
+import type { GrouperOptions } from '../../src/tracker/grouper.js';
+import type { NamingAttributes } from '../../src/tracker/tracker.js';
+
+/** Tracks processes whose comm is a key of `groups`, under that group name. */
+export function namerFor(groups: Record<string, string>): GrouperOptions['namer'] {
+  return {
+    matchAndName(a: NamingAttributes) {
+      const name = groups[a.comm];
+      return name === undefined ? { matched: false } : { matched: true, name };
+    },
+  };
+}
