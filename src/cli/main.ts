@@ -55,6 +55,10 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: 'the push agent: sample on a schedule and push to the configured sinks',
     flags: [...ENGINE_FLAGS, LOG_FLAG],
   },
+  retire: {
+    summary: 'a node taken out for good: end its series (stale markers, Pushgateway DELETE), then remove its state and queues; exit 1 unless every sink took it',
+    flags: [...ENGINE_FLAGS, { name: 'state', kind: 'string', help: 'the state file, when it is not the config\'s (the --state of once runs)' }, LOG_FLAG],
+  },
   check: { summary: 'validate a config and print the groups it defines', flags: [...ENGINE_FLAGS, LOG_FLAG] },
   explain: { summary: 'show every live process, the rule that matched it (or why none did) and its group', flags: [...ENGINE_FLAGS, LOG_FLAG] },
 };
@@ -166,6 +170,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const inbox = new SignalInbox();
         const { run } = await pushStack();
         return await run(engine, () => resolveEngine(flags), env, inbox);
+      }
+      case 'retire': {
+        const { retire } = await import('../daemon/retire.js');
+        return await retire(engine, { statePath: str(flags, 'state') }, env);
       }
       case 'check': {
         const { setUpAgent } = await pushStack();

@@ -1,4 +1,5 @@
-import type { ProcSource } from '../procfs/types.js';
+import type { Counts, ProcSource } from '../procfs/types.js';
+import { addCounts, zeroCounts } from '../tracker/counts.js';
 import { buildBudgetFamilies, buildNamedProcessFamilies, SeriesLabelCache } from '../series/namedprocess.js';
 import type { SeriesOptions } from '../series/namedprocess.js';
 import type { MetricFamily } from '../series/types.js';
@@ -20,9 +21,22 @@ export interface CollectorSnapshot {
   readonly counters: CollectorCounters;
 }
 
-/** Lower bounds for the next cycle's counters (see AccumFloors): what was last pushed before a crash. */
+/** A tracked process that was gone in a cycle, with the counters it was last read with (state journal). */
+export interface VanishedProc {
+  readonly pid: number;
+  readonly starttime: number;
+  readonly group: string;
+  readonly startTimeMs: number;
+  readonly counts: Counts;
+}
+
+/**
+ * What the state journal tells a restore: lower bounds for the next cycle's counters (see
+ * AccumFloors: what was last pushed before a crash), and the processes gone since the snapshot.
+ */
 export interface CollectorFloors extends AccumFloors {
   readonly counters: CollectorCounters;
+  readonly vanished: readonly VanishedProc[];
 }
 
 export interface CycleReport {
@@ -35,6 +49,8 @@ export interface CycleReport {
   readonly procs: number;
   /** The processes tracked after this cycle, with their group. */
   readonly tracked: readonly TrackedProc[];
+  /** Tracked processes gone this cycle, with their last read counters (valid until the next cycle). */
+  readonly vanished: readonly TrackedProc[];
   /** Processes of the listing left unread because the cycle time budget ran out (0 without a budget). */
   readonly budgetSkipped: number;
 }
@@ -101,6 +117,7 @@ export class Collector {
       error: result.ok ? undefined : result.error,
       procs,
       tracked: result.ok ? result.procs : [],
+      vanished: result.ok ? result.vanished : [],
       budgetSkipped: result.budget.skipped,
     };
   }
@@ -123,14 +140,47 @@ export class Collector {
    * Continues from a snapshot; `floors` (the journal of a run that crashed after the snapshot) are
    * lower bounds for the next cycle's counters. The next cycle is a reported one (no startup cycle).
    */
-  restore(s: CollectorSnapshot, floors?: CollectorFloors): void {
+  restore(s: CollectorSnapshot, floors?: CollectorFloors, nowMs = 0): void {
     this.#grouper.restore(s.grouper);
     Object.assign(this.#counters, s.counters);
     if (floors === undefined) return;
+    this.#grouper.addToAccum(countedSince(s, floors.vanished), nowMs);
     this.#grouper.setFloors(floors);
     const c = this.#counters;
     c.scrapeErrors = Math.max(c.scrapeErrors, floors.counters.scrapeErrors);
     c.procReadErrors = Math.max(c.procReadErrors, floors.counters.procReadErrors);
     c.partialErrors = Math.max(c.partialErrors, floors.counters.partialErrors);
   }
+}
+
+const COUNT_FIELDS = ['cpuUser', 'cpuSystem', 'readBytes', 'writeBytes', 'majorPageFaults', 'minorPageFaults', 'ctxSwitchVoluntary', 'ctxSwitchNonvoluntary'] as const;
+
+/**
+ * By group, what processes gone after the snapshot counted after it: for one the snapshot tracked, its
+ * last counters minus its baseline in the snapshot; for one it did not (it started later), its whole
+ * counters when it started after the first cycle (as the tracker counts them). Context switches are
+ * summed per task in the tracker; the difference of the sums is a lower bound (never below 0).
+ */
+function countedSince(s: CollectorSnapshot, vanished: readonly VanishedProc[]): Map<string, Counts> {
+  const tracker = s.grouper.tracker;
+  const baselines = new Map(tracker.tracked.map((t) => [t.pid, t]));
+  const first = tracker.firstUpdateAtMs;
+  const seen = new Set<string>();
+  const out = new Map<string, Counts>();
+  for (const v of vanished) {
+    const key = `${v.pid}:${v.starttime}`;
+    const known = baselines.get(v.pid);
+    const fromSnapshot = !seen.has(key) && known !== undefined && known.starttime === v.starttime;
+    seen.add(key);
+    if (!fromSnapshot && (first === null || v.startTimeMs <= first)) continue;
+    const increase = zeroCounts();
+    for (const f of COUNT_FIELDS) increase[f] = Math.max(0, v.counts[f] - (fromSnapshot ? known.counts[f] : 0));
+    let g = out.get(v.group);
+    if (g === undefined) {
+      g = zeroCounts();
+      out.set(v.group, g);
+    }
+    addCounts(g, increase);
+  }
+  return out;
 }

@@ -5,11 +5,15 @@
  * it, a group's counter becomes the checkpoint's value plus what the processes still alive did since:
  * the increase of processes that exited in between is lost, so the restored counter can be lower than
  * the one last pushed, which Prometheus would take for a counter reset. So after every cycle, before
- * its push, the counters that changed since the previous record (groups, thread names, error counters)
- * are appended to the journal, as absolute values; a restore applies the last recorded values as lower
- * bounds (a per-field maximum, see AccumFloors) to its first cycle. Each checkpoint starts a new journal.
- * What a crash still costs is the increase of processes that exited since the checkpoint beyond what
- * was pushed, never a decrease.
+ * its push, the journal gets a record of:
+ *  - the tracked processes gone in that cycle, with their last counters: a restore adds what they
+ *    counted after the checkpoint (their last counters minus their baselines in it);
+ *  - the counters that changed since the previous record (groups, thread names, error counters), as
+ *    absolute values: a restore applies the last ones as lower bounds (a per-field maximum, see
+ *    AccumFloors) to its first cycle, so no counter is ever below what was pushed.
+ * Each checkpoint starts a new journal. What a crash still costs is the increase, since their last
+ * cycle, of the processes still alive then (they are read again) plus the last-cycle increase of those
+ * that exited after the last cycle (nobody read it), bounded by the floors: never a decrease.
  *
  * Layout (little-endian):
  *
@@ -18,6 +22,8 @@
  *     body:   num timestamp ms, num×3 error counters (scrape, read, partial),
  *             varint n, n × (name, byte field mask, num per field set in the mask)        groups
  *             varint n, n × (group name, thread name, byte field mask, num per field set)  thread names
+ *             varint n, n × (group name, varint pid, num start time, num start time ms,
+ *                            num×8 last counters)                                          gone processes
  *     name:   varint k: 0 = a new name follows (a length-prefixed string, given the next number),
  *             k > 0 = the name numbered k − 1 in this journal
  *
@@ -28,7 +34,7 @@
 import { ByteReader, ByteWriter, crc32, DecodeError } from '../base/binary.js';
 import { err, ok, type Result } from '../base/result.js';
 import type { Counts } from '../procfs/types.js';
-import type { CollectorCounters, CollectorFloors } from './collector.js';
+import type { CollectorCounters, CollectorFloors, VanishedProc } from './collector.js';
 
 export const JOURNAL_MAGIC = 'PPSJ';
 export const JOURNAL_VERSION = 1;
@@ -89,7 +95,7 @@ export class JournalWriter {
   }
 
   /** The record of one cycle (what changed since the last one), framed and ready to append. */
-  record(timestampMs: number, groups: ReadonlyMap<string, JournalGroup>, counters: CollectorCounters): Uint8Array {
+  record(timestampMs: number, groups: ReadonlyMap<string, JournalGroup>, counters: CollectorCounters, vanished: readonly VanishedProc[] = []): Uint8Array {
     const b = this.#body;
     b.reset();
     b.num(timestampMs);
@@ -134,6 +140,15 @@ export class JournalWriter {
         this.#writeChange(name, t.name, t.counts, tl);
       }
     });
+
+    b.varint(vanished.length);
+    for (const v of vanished) {
+      this.#name(v.group);
+      b.varint(v.pid);
+      b.num(v.starttime);
+      b.num(v.startTimeMs);
+      for (const f of FIELDS) b.num(v.counts[f]);
+    }
 
     const out = this.#buf;
     out.reset();
@@ -208,6 +223,7 @@ export function replayJournal(bytes: Uint8Array, checkpointId: number): Result<J
   const groups = new Map<string, { counts: Counts; atMs: number }>();
   const threads = new Map<string, Map<string, Counts>>();
   const counters: CollectorCounters = { scrapeErrors: 0, procReadErrors: 0, partialErrors: 0 };
+  const vanished: VanishedProc[] = [];
   const names: string[] = [];
   let records = 0;
   let tornTail = false;
@@ -225,23 +241,27 @@ export function replayJournal(bytes: Uint8Array, checkpointId: number): Result<J
       break;
     }
     try {
-      applyRecord(new ByteReader(body), names, groups, threads, counters);
+      applyRecord(new ByteReader(body), names, { groups, threads, counters, vanished });
     } catch (e) {
       if (e instanceof DecodeError) return err(`journal record ${records + 1}: ${e.message}`);
       throw e;
     }
     records++;
   }
-  return ok({ kind: 'ok', floors: { groups, threads, counters }, records, tornTail, names });
+  return ok({ kind: 'ok', floors: { groups, threads, counters, vanished }, records, tornTail, names });
 }
 
 function applyRecord(
   r: ByteReader,
   names: string[],
-  groups: Map<string, { counts: Counts; atMs: number }>,
-  threads: Map<string, Map<string, Counts>>,
-  counters: CollectorCounters,
+  into: {
+    readonly groups: Map<string, { counts: Counts; atMs: number }>;
+    readonly threads: Map<string, Map<string, Counts>>;
+    readonly counters: CollectorCounters;
+    readonly vanished: VanishedProc[];
+  },
 ): void {
+  const { groups, threads, counters } = into;
   const value = (what: string): number => {
     const v = r.num(what);
     if (!Number.isFinite(v) || v < 0) throw new DecodeError(`${what}: ${v} is not a finite number >= 0`);
@@ -296,5 +316,17 @@ function applyRecord(
     }
     fields(c);
   }
+  const nVanished = r.count('gone processes', 12);
+  const gone: VanishedProc[] = [];
+  for (let i = 0; i < nVanished; i++) {
+    const group = name();
+    const pid = r.varint('pid');
+    const starttime = value('starttime');
+    const startTimeMs = value('startTimeMs');
+    const counts = zeroCounts();
+    for (const f of FIELDS) counts[f] = value(f);
+    gone.push({ pid, starttime, group, startTimeMs, counts });
+  }
   if (r.remaining !== 0) throw new DecodeError(`${r.remaining} bytes after the end of the record`);
+  into.vanished.push(...gone);
 }

@@ -134,7 +134,7 @@ function startListener(address: string, agent: Agent, healthyWithinMs: number, e
 }
 
 /** Whether this process may create files in `dir`, or create `dir`. */
-function mayWrite(dir: string): boolean {
+export function mayWrite(dir: string): boolean {
   for (let d = dir; ; d = dirname(d)) {
     try {
       accessSync(d, fsConstants.W_OK);

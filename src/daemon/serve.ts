@@ -149,7 +149,7 @@ export function startCollector(engine: EngineSettings, statePath: string | undef
   const source = openSource(engine);
   const state = openState(statePath, { fingerprint: engineFingerprint(engine), bootId: readBootId(engine.procfs), key }, env);
   const collector = createCollector(engine, source);
-  if (state.restore !== undefined) collector.restore(state.restore.doc.collector, state.restore.floors);
+  if (state.restore !== undefined) collector.restore(state.restore.doc.collector, state.restore.floors, env.nowMs());
   else collector.prime(env.nowMs());
   return { collector, source, state };
 }

@@ -190,7 +190,8 @@ export class StateSession {
   journal(report: CycleReport, counters: Collector['counters']): void {
     const journal = this.#journal;
     if (journal === undefined || !journal.open || report.groups === undefined) return;
-    const r = journal.append(this.#writer.record(this.#env.nowMs(), report.groups, counters));
+    const vanished = report.vanished.map((p) => ({ pid: p.pid, starttime: p.starttime, group: p.group, startTimeMs: p.static.startTimeMs, counts: p.metrics.counts }));
+    const r = journal.append(this.#writer.record(this.#env.nowMs(), report.groups, counters, vanished));
     if (!r.ok && !this.#journalWarned) {
       this.#journalWarned = true;
       this.#env.logger.warn({ path: journal.path, err: r.error }, 'cannot append to the state journal: until the next checkpoint, a crash may lower counters');

@@ -82,6 +82,13 @@ export interface CloseOptions {
   readonly staleMarkers?: boolean;
   /** Pushgateway: DELETE the group. Default: the sink's `delete_on_shutdown`. */
   readonly deleteGroup?: boolean;
+  /** Pushgateway: the static labels, to find the group to DELETE when nothing was pushed (`retire`). */
+  readonly extraLabels?: readonly Label[];
+  /**
+   * Remote write with `queue.dir`: retry until everything is delivered or the deadline passes (`retire`),
+   * instead of the quick shutdown that leaves what is pending on disk for the next start.
+   */
+  readonly untilDelivered?: boolean;
 }
 
 export interface Sink {

@@ -37,6 +37,8 @@ export type GrouperCycle =
       readonly groups: ReadonlyMap<string, GroupStats>;
       /** The processes tracked after this cycle, with their group. */
       readonly procs: readonly TrackedProc[];
+      /** Tracked processes gone this cycle, with their last read counters. */
+      readonly vanished: readonly TrackedProc[];
       readonly budget: BudgetReport;
     }
   | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
@@ -240,7 +242,7 @@ export class Grouper {
       empty.counts = copyCounts(acc.counts);
       groups.set(name, toStats(empty, []));
     }
-    return { ok: true, errors: cycle.errors, groups, procs: cycle.procs, budget: cycle.budget };
+    return { ok: true, errors: cycle.errors, groups, procs: cycle.procs, vanished: cycle.vanished, budget: cycle.budget };
   }
 
   #threads(group: string, g: GroupBuilder, floors: ReadonlyMap<string, Counts> | undefined): ThreadGroup[] {
@@ -304,6 +306,18 @@ export class Grouper {
   /** Lower bounds for the counters of the next update (see AccumFloors). */
   setFloors(floors: AccumFloors): void {
     this.#floors = floors;
+  }
+
+  /**
+   * Adds to the groups' totals what processes gone since the snapshot counted after it (from the state
+   * journal, right after `restore`): the restored tracker no longer knows them, so no cycle will.
+   */
+  addToAccum(byGroup: ReadonlyMap<string, Counts>, atMs: number): void {
+    byGroup.forEach((counts, name) => {
+      const acc = this.#groupAccum.get(name);
+      if (acc === undefined) this.#groupAccum.set(name, newAccum(counts, atMs));
+      else addCounts(acc.counts, counts);
+    });
   }
 }
 

@@ -145,9 +145,12 @@ export interface BudgetReport {
   readonly skipped: number;
 }
 
-/** `procs` (and the processes in it) is the tracker's own state: read it before the next update. */
+/**
+ * `procs` and `vanished` (and the processes in them) are the tracker's own state: read them before
+ * the next update. `vanished`: tracked processes gone this cycle, with their last read counters.
+ */
 export type TrackerCycle =
-  | { readonly ok: true; readonly errors: CollectErrors; readonly procs: readonly TrackedProc[]; readonly budget: BudgetReport }
+  | { readonly ok: true; readonly errors: CollectErrors; readonly procs: readonly TrackedProc[]; readonly vanished: readonly TrackedProc[]; readonly budget: BudgetReport }
   | { readonly ok: false; readonly errors: CollectErrors; readonly error: string; readonly budget: BudgetReport };
 
 const NO_BUDGET_HIT: BudgetReport = Object.freeze({ exceeded: false, skipped: 0 });
@@ -173,6 +176,13 @@ export class Tracker {
   readonly #procs = new Map<number, Proc | Ignored>();
   /** The tracked processes of the last cycle: TrackerCycle.procs, valid until the next update. */
   readonly #procList: TrackedProc[] = [];
+  /**
+   * The tracked processes that were gone in the last cycle (or replaced by another with their pid),
+   * except restored ones never seen since the restore: they did nothing after the snapshot.
+   */
+  readonly #vanished: TrackedProc[] = [];
+  /** The cycle number at the last restore (restored processes carry it until read), -1 before any. */
+  #restoreCycle = -1;
   #firstUpdateAtMs: number | undefined;
   #cycle = 0;
   /** With a budget: the pid after which the next cycle starts (the last one read), -1 for the start. */
@@ -198,6 +208,7 @@ export class Tracker {
     this.#fullReadNext = false;
     this.#firstUpdateAtMs ??= nowMs;
     const cycle = ++this.#cycle;
+    this.#vanished.length = 0;
     const errors: CollectErrors = { read: 0, partial: 0 };
     const startedMs = this.#budgetMs > 0 ? this.#now() : 0;
     const listing = source.listPids();
@@ -248,7 +259,10 @@ export class Tracker {
       if (staticInfo === undefined) continue;
       newProcs.push(newProc(pid, stat.starttime, staticInfo, read.metrics, threads, cycle));
       // The pid's previous identity (tracked or ignored) is gone.
-      if (known !== undefined) this.#procs.delete(pid);
+      if (known !== undefined) {
+        if (known.kind === 'tracked' && known.lastCycle !== this.#restoreCycle) this.#vanished.push(known);
+        this.#procs.delete(pid);
+      }
     }
 
     let skipped = 0;
@@ -277,7 +291,10 @@ export class Tracker {
 
     // forEach: no [key, value] pair per entry, as a for-of over entries would allocate.
     this.#procs.forEach((p, pid, map) => {
-      if (p.kind === 'tracked' ? p.lastCycle !== cycle : p.listedCycle !== cycle) map.delete(pid);
+      if (p.kind === 'tracked' ? p.lastCycle !== cycle : p.listedCycle !== cycle) {
+        if (p.kind === 'tracked' && p.lastCycle !== this.#restoreCycle) this.#vanished.push(p);
+        map.delete(pid);
+      }
     });
 
     this.#nameNewProcs(newProcs, cycle, nowMs);
@@ -289,7 +306,7 @@ export class Tracker {
       if (p.kind === 'tracked') procs[count++] = p;
     });
     procs.length = count;
-    return { ok: true, errors, procs, budget: skipped > 0 ? { exceeded: true, skipped } : NO_BUDGET_HIT };
+    return { ok: true, errors, procs, vanished: this.#vanished, budget: skipped > 0 ? { exceeded: true, skipped } : NO_BUDGET_HIT };
   }
 
   #nameNewProcs(newProcs: readonly Proc[], cycle: number, nowMs: number): void {
@@ -413,6 +430,7 @@ export class Tracker {
     this.#firstUpdateAtMs = s.firstUpdateAtMs ?? undefined;
     this.#fullReadNext = s.tracked.some((t) => t.gauges === undefined);
     const cycle = this.#cycle;
+    this.#restoreCycle = cycle;
     for (const [pid, starttime] of s.ignored) this.#procs.set(pid, { kind: 'ignored', starttime, listedCycle: cycle });
     for (const t of s.tracked) this.#procs.set(t.pid, restoredProc(t, cycle));
   }

@@ -36,6 +36,8 @@ export interface Receiver {
 
 /** A receiver that can be stopped and started again on the same port with the same data (an outage). */
 export interface RestartableReceiver extends Receiver {
+  /** The receiver's data directory (Prometheus keeps its TSDB in `data/` under it). */
+  readonly dataDir: string;
   /** Stops the process (SIGTERM, then SIGKILL after a bound) and keeps its data directory. */
   pause(): Promise<void>;
   /** Starts it again on the same port and data directory and waits until it is ready (bounded). */
@@ -160,6 +162,7 @@ function receiverOn(spec: Spec, port: number, dataDir: string, output: { text: s
   return {
     name: spec.name,
     url,
+    dataDir,
     output: () => output.text,
     get: (path) => httpGet(`${url}${path}`),
     isRunning: () => current !== undefined && !current.hasExited(),
@@ -194,13 +197,26 @@ function receiverOn(spec: Spec, port: number, dataDir: string, output: { text: s
   };
 }
 
-/** Prometheus with the remote-write receiver (`/api/v1/write`) and no scrape jobs. */
-export function startPrometheus(): Promise<RestartableReceiver> {
+export interface PrometheusOptions {
+  /** A rule file's content (`groups:` …), loaded with rule_files. */
+  readonly rules?: string;
+  /** Rule evaluation interval in seconds (default 1h: no rules run). */
+  readonly evaluationIntervalS?: number;
+}
+
+/** Prometheus with the remote-write receiver (`/api/v1/write`), no scrape jobs, and optional rules. */
+export function startPrometheus(options: PrometheusOptions = {}): Promise<RestartableReceiver> {
   return startReceiver({
     name: 'prometheus',
     bin: PROMETHEUS_BIN,
     prepare: (dir) => {
-      writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n');
+      const evaluation = options.evaluationIntervalS === undefined ? '1h' : `${String(options.evaluationIntervalS)}s`;
+      let config = `global:\n  scrape_interval: 1h\n  evaluation_interval: ${evaluation}\n`;
+      if (options.rules !== undefined) {
+        writeFileSync(join(dir, 'rules.yml'), options.rules);
+        config += `rule_files:\n  - ${join(dir, 'rules.yml')}\n`;
+      }
+      writeFileSync(join(dir, 'prometheus.yml'), config);
     },
     args: (port, dir) => [
       `--config.file=${join(dir, 'prometheus.yml')}`,

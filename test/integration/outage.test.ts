@@ -10,8 +10,7 @@
  * namedprocess gauge must have a point at each of those timestamps.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +18,9 @@ import { after, describe, it } from 'node:test';
 
 import { defaultQueueDir } from '../../src/push/sink-config.js';
 import { FakeProcfs } from '../helpers/fake-procfs.js';
-import { binaryAvailable, PROMETHEUS_BIN, startPrometheus, type Receiver } from '../helpers/receivers.js';
+import { CLI, eventually, points, segments, startAgent, stopAgent, type Point } from '../helpers/agent-process.js';
+import { binaryAvailable, PROMETHEUS_BIN, startPrometheus } from '../helpers/receivers.js';
 
-const CLI = join(process.cwd(), 'dist', 'cli.js');
 const work = mkdtempSync(join(tmpdir(), 'procpush-outage-'));
 after(() => {
   rmSync(work, { recursive: true, force: true });
@@ -53,84 +52,6 @@ function remoteWrite(url: string, extra = ''): string {
     `  - type: remote_write\n    name: central\n    url: ${url}/api/v1/write\n    timeout: 500ms\n    send_deadline: 900ms\n` +
     `    retry: { min_backoff: 100ms, max_backoff: 500ms, max_retries: 1 }\n${extra}`
   );
-}
-
-interface Agent {
-  readonly child: ChildProcess;
-  log(): string;
-  /** The highest cycle number the agent has logged. */
-  cycles(): number;
-  readonly exited: Promise<number | null>;
-}
-
-function startAgent(cfg: string, procfs: string): Agent {
-  let log = '';
-  let cycles = 0;
-  const child = spawn(process.execPath, [CLI, 'run', '--config.path', cfg, '--procfs', procfs, '--log.level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let partial = '';
-  const onData = (d: Buffer): void => {
-    const text = d.toString();
-    log = (log + text).slice(-256 * 1024);
-    partial += text;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const m = /"msg":"cycle"/.test(line) ? /"cycle":(\d+)/.exec(line) : null;
-      if (m !== null) cycles = Math.max(cycles, Number(m[1]));
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      resolve(code);
-    });
-  });
-  return { child, log: () => log, cycles: () => cycles, exited };
-}
-
-async function stopAgent(a: Agent, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  a.child.kill(signal);
-  const timer = setTimeout(() => a.child.kill('SIGKILL'), 20_000);
-  const code = await a.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-/** Polls `check` every 250 ms, at most `attempts` times. */
-async function eventually<T>(what: string, attempts: number, check: () => Promise<T | undefined> | T | undefined, context: () => string = () => ''): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}\n${context()}`);
-}
-
-interface Point {
-  readonly timeMs: number;
-  readonly value: number;
-}
-
-/** The raw samples of one series over the last 10 minutes, in time order (stale markers are not returned). */
-async function points(receiver: Receiver, selector: string): Promise<Point[]> {
-  const r = await receiver.get(`/api/v1/query?query=${encodeURIComponent(`${selector}[10m]`)}&time=${String(Date.now() / 1000 + 1)}`);
-  assert.equal(r.status, 200, r.body);
-  const body = JSON.parse(r.body) as { data: { result: { values: [number, string][] }[] } };
-  assert.ok(body.data.result.length <= 1, `one series expected for ${selector}`);
-  return (body.data.result[0]?.values ?? []).map(([t, v]) => ({ timeMs: Math.round(t * 1000), value: Number(v) }));
-}
-
-/** Splits the stored cycle counts into one run 1, 2, 3… per agent process; throws on a gap or a repeat. */
-function segments(values: readonly number[]): number[][] {
-  const out: number[][] = [];
-  for (const v of values) {
-    const current = out[out.length - 1];
-    if (current !== undefined && v === (current[current.length - 1] ?? 0) + 1) current.push(v);
-    else if (v === 1) out.push([v]);
-    else throw new Error(`cycle ${v} does not follow ${String(current?.[current.length - 1])}: a cycle is missing or repeated (${values.join(',')})`);
-  }
-  return out;
 }
 
 function assertStepsAbout(pts: readonly Point[], maxStepMs: number, what: string): void {

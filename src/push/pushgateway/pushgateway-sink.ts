@@ -68,14 +68,14 @@ interface Snapshot {
   readonly firstInvalidReason?: string;
 }
 
-/** Builds the PUT for one payload: group URL and text body with the static labels on every series. Pure. */
-export function buildPushgatewaySnapshot(
-  payload: PushPayload,
+/** The group of this node: `instance` from the static labels unless the grouping sets it. Pure. */
+export function pushgatewayGroup(
   config: { readonly url: URL; readonly job: string; readonly grouping: readonly Label[] },
-): { readonly ok: true; readonly value: Snapshot } | { readonly ok: false; readonly error: string } {
+  extraLabels: readonly Label[],
+): { readonly ok: true; readonly value: { readonly url: URL; readonly grouping: readonly Label[] } } | { readonly ok: false; readonly error: string } {
   const grouping = [...config.grouping];
   if (!grouping.some((l) => l.name === 'instance')) {
-    const instance = payload.extraLabels.find((l) => l.name === 'instance');
+    const instance = extraLabels.find((l) => l.name === 'instance');
     if (instance === undefined || instance.value === '') {
       return {
         ok: false,
@@ -85,7 +85,17 @@ export function buildPushgatewaySnapshot(
     grouping.push(instance);
   }
   const url = buildPushgatewayUrl(config.url, config.job, grouping);
-  if (!url.ok) return url;
+  return url.ok ? { ok: true, value: { url: url.value, grouping } } : url;
+}
+
+/** Builds the PUT for one payload: group URL and text body with the static labels on every series. Pure. */
+export function buildPushgatewaySnapshot(
+  payload: PushPayload,
+  config: { readonly url: URL; readonly job: string; readonly grouping: readonly Label[] },
+): { readonly ok: true; readonly value: Snapshot } | { readonly ok: false; readonly error: string } {
+  const group = pushgatewayGroup(config, payload.extraLabels);
+  if (!group.ok) return group;
+  const { url, grouping } = group.value;
   // The gateway overwrites body labels named like the grouping key with the path values: leave the
   // static ones out (the path carries them) and refuse data labels with those names.
   const groupingNames = new Set(['job', ...grouping.map((l) => l.name)]);
@@ -137,7 +147,7 @@ export function buildPushgatewaySnapshot(
   return {
     ok: true,
     value: {
-      url: url.value,
+      url,
       body: renderExposition(families),
       samples,
       invalidCount,
@@ -281,6 +291,11 @@ class PushgatewaySink implements Sink {
   async #close(options: CloseOptions): Promise<SendReport> {
     const deadlineMs = options.deadlineMs ?? this.#deps.clock.nowMs() + this.#options.sendDeadlineMs;
     const deleteGroup = options.deleteGroup ?? this.#options.deleteOnShutdown;
+    if (deleteGroup && this.#lastGroupUrl === undefined && options.extraLabels !== undefined) {
+      // Nothing pushed by this run nor known from the state (`retire`): this node's group as the config gives it.
+      const group = pushgatewayGroup(this.#options, options.extraLabels);
+      if (group.ok) this.#lastGroupUrl = group.value.url;
+    }
     if (deleteGroup && this.#lastGroupUrl !== undefined) {
       const del: Batch = {
         method: 'DELETE',

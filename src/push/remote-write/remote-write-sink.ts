@@ -521,11 +521,12 @@ class RemoteWriteSink implements Sink {
     if (this.#queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
     if (this.#disk?.isOpen === true) {
       // Everything pending is on disk first; then one short try, which stops at the first failure:
-      // what the receiver does not take at once is sent by the next start.
+      // what the receiver does not take at once is sent by the next start (`retire` keeps trying).
       this.#spill();
       const stop = new AbortController();
-      this.#stopAtFailure = stop;
-      const drain = await this.#queue.drain({ deadlineMs: Math.min(deadlineMs, now + DURABLE_SHUTDOWN_TRY_MS), signal: stop.signal });
+      if (options.untilDelivered !== true) this.#stopAtFailure = stop;
+      const tryUntil = options.untilDelivered === true ? deadlineMs : Math.min(deadlineMs, now + DURABLE_SHUTDOWN_TRY_MS);
+      const drain = await this.#queue.drain({ deadlineMs: tryUntil, signal: stop.signal });
       this.#stopAtFailure = undefined;
       const left = this.#queue.release();
       if (left.keptBatches > 0) {
