@@ -1,8 +1,11 @@
 /**
- * The npm package as users get it: `npm pack` of this checkout, installed from the tarball into a
- * clean directory (dependencies come from the npm registry), runs as `npx procpush`; and
- * deploy/install.sh, staged into a temporary root, puts the binary, the config and the units in
- * place, with units that systemd-analyze accepts as installed.
+ * The npm package as users get it: `npm pack` in a fresh clone of this repository (no dist/: the
+ * prepack script builds it), installed from the tarball into a clean directory (dependencies come
+ * from the npm registry), runs as `npx procpush`; and deploy/install.sh, staged into a temporary
+ * root, puts the binary, the config and the units in place, with units that systemd-analyze accepts
+ * as installed; run for real with --no-start on a host without systemd (in a private mount namespace
+ * whose /usr, /etc and /var are overlays, so this machine is left untouched); and it explains a
+ * tarball packed without dist/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,16 +32,37 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
 }
 
+/** Why the real --no-start install cannot run here (it needs root, unshare and overlayfs), or false. */
+function noSystemdSandbox(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (a private mount namespace with overlays over /usr, /etc and /var)';
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', `d=$(mktemp -d); mkdir $d/u $d/w; mount -t overlay overlay -o lowerdir=/etc,upperdir=$d/u,workdir=$d/w /etc; r=$?; rm -rf $d; exit $r`], { encoding: 'utf8', timeout: 20_000 });
+  if (probe.error !== undefined) return `unshare is not available: ${probe.error.message}`;
+  if (probe.status !== 0) return `cannot mount an overlay in a private mount namespace: ${probe.stderr.trim()}`;
+  return false;
+}
+
 function run(cmd: string, args: readonly string[], cwd: string, timeout = 60_000): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: cleanEnv() });
   return { status: r.status, stdout: r.stdout, stderr: `${r.stderr}${r.error === undefined ? '' : `\n${r.error.message}`}` };
 }
 
 let tarball = '';
+/** Packed in the fresh clone before anything built dist/, with the scripts (prepack) skipped. */
+let unbuilt = '';
 
 before(() => {
-  assert.ok(existsSync(join(ROOT, 'dist', 'cli.js')), 'dist/ is built (npm run build) before packing');
-  const r = run('npm', ['pack', '--pack-destination', work], ROOT, NPM_TIMEOUT_MS);
+  const clone = join(work, 'clone');
+  const cloned = run('git', ['clone', '--quiet', ROOT, clone], work);
+  assert.equal(cloned.status, 0, cloned.stderr);
+  assert.equal(existsSync(join(clone, 'dist')), false, 'a fresh clone has no dist/');
+  const ci = run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], clone, NPM_TIMEOUT_MS);
+  assert.equal(ci.status, 0, ci.stderr);
+  const bare = join(work, 'unbuilt');
+  mkdirSync(bare);
+  const u = run('npm', ['pack', '--ignore-scripts', '--pack-destination', bare], clone, NPM_TIMEOUT_MS);
+  assert.equal(u.status, 0, u.stderr);
+  unbuilt = join(bare, `procpush-${pkg.version}.tgz`);
+  const r = run('npm', ['pack', '--pack-destination', work], clone, NPM_TIMEOUT_MS);
   assert.equal(r.status, 0, r.stderr);
   const tgz = readdirSync(work).find((f) => f === `procpush-${pkg.version}.tgz`);
   assert.ok(tgz !== undefined, `npm pack made no procpush-${pkg.version}.tgz: ${r.stdout}`);
@@ -116,6 +140,46 @@ describe('deploy/install.sh', () => {
     const verify = spawnSync(SYSTEMD_ANALYZE, ['verify', ...staged], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(verify.status, 0, verify.stderr);
     assert.deepEqual(verify.stderr.split('\n').filter((l) => l.includes(work)), []);
+  });
+
+  it('explains a tarball packed without dist/ (exit 2, nothing installed)', () => {
+    const root = join(work, 'root-unbuilt');
+    mkdirSync(root);
+    const r = run('bash', [join(ROOT, 'deploy', 'install.sh'), '--root', root, unbuilt], work);
+    assert.equal(r.status, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /has no dist\/cli\.js: it was packed without building\. Run npm ci && npm pack/);
+    assert.equal(existsSync(join(root, 'usr')), false);
+  });
+
+  it('--no-start installs for real on a host without systemd (exit 0, nothing enabled); without it, refuses before installing', { skip: noSystemdSandbox() }, () => {
+    const upper = join(work, 'overlay');
+    const script = [
+      'set -eu',
+      // This host, as a private copy: writes land in the overlays' upper directories.
+      ...['usr', 'etc', 'var'].map((d) => `mkdir -p ${upper}/${d}/u ${upper}/${d}/w && mount -t overlay overlay -o lowerdir=/${d},upperdir=${upper}/${d}/u,workdir=${upper}/${d}/w /${d}`),
+      // No systemd here, whatever the machine runs.
+      'if [ -d /run/systemd ]; then mount -t tmpfs none /run/systemd; fi',
+      `if bash ${join(ROOT, 'deploy', 'install.sh')} ${tarball} > ${upper}/refused.out 2>&1; then echo "refused: no"; else echo "refused: $?"; fi`,
+      'if [ -e "$(npm prefix -g)/bin/procpush" ]; then echo "installed before the refusal"; fi',
+      `bash ${join(ROOT, 'deploy', 'install.sh')} --no-start --remote-write http://127.0.0.1:9/api/v1/write ${tarball}`,
+      'echo "exit: $?"',
+      '"$(npm prefix -g)/bin/procpush" --version',
+      'id -u procpush >/dev/null && echo "user: ok"',
+      'test -f /etc/procpush/procpush.yaml && test -f /etc/systemd/system/procpush.service && echo "files: ok"',
+    ].join('\n');
+    const r = run('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', script], work, NPM_TIMEOUT_MS);
+    const refused = existsSync(join(upper, 'refused.out')) ? readFileSync(join(upper, 'refused.out'), 'utf8') : '';
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${refused}`);
+    assert.match(r.stdout, /^refused: 2$/m);
+    assert.match(refused, /systemd is not running on this host.*install with --no-start/);
+    assert.doesNotMatch(r.stdout, /installed before the refusal/);
+    assert.match(r.stdout, /systemd is not running here: the units are installed but not loaded/);
+    assert.match(r.stdout, /^exit: 0$/m);
+    assert.match(r.stdout, new RegExp(`^procpush ${pkg.version.replaceAll('.', '\\.')}$`, 'm'));
+    assert.match(r.stdout, /^user: ok$/m);
+    assert.match(r.stdout, /^files: ok$/m);
+    // What it wrote went to the overlays, not to this machine.
+    assert.ok(existsSync(join(upper, 'etc', 'u', 'procpush', 'procpush.yaml')));
   });
 
   it('writes a Pushgateway sink with --pushgateway, and refuses a URL that is not http(s)', () => {
