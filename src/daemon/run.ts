@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { Agent } from '../agent/agent.js';
 import type { AgentSections } from '../config/agent-sections.js';
@@ -102,13 +102,16 @@ export function createAgent(collector: Collector, setup: AgentSetup, env: Comman
   });
 }
 
-function startListener(address: string, agent: Agent, healthyWithinMs: number, env: CommandEnv): Promise<Server> {
-  const { host, port } = parseListenAddress(address);
-  const server = createServer((req, res) => {
+/** The listener's answers: /metrics and /healthz, 503 (never an empty 200) until the first cycle is done. */
+export function listenerHandler(
+  agent: Pick<Agent, 'lastCycleTimestampMs' | 'exposition'>,
+  healthyWithinMs: number,
+  nowMs: () => number,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const last = agent.lastCycleTimestampMs;
     if (last === undefined && (path === '/metrics' || path === '/healthz')) {
-      // Never an empty 200: nothing is known before the first cycle.
       res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end('starting: the first cycle is not done yet\n');
       return;
     }
@@ -117,12 +120,17 @@ function startListener(address: string, agent: Agent, healthyWithinMs: number, e
       return;
     }
     if (path === '/healthz') {
-      const healthy = last === undefined || env.nowMs() - last <= healthyWithinMs;
+      const healthy = last === undefined || nowMs() - last <= healthyWithinMs;
       res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'text/plain' }).end(healthy ? 'ok\n' : 'no cycle completed recently\n');
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found\n');
-  });
+  };
+}
+
+function startListener(address: string, agent: Agent, healthyWithinMs: number, env: CommandEnv): Promise<Server> {
+  const { host, port } = parseListenAddress(address);
+  const server = createServer(listenerHandler(agent, healthyWithinMs, env.nowMs));
   return new Promise((resolve, reject) => {
     server.once('error', (e) => {
       reject(new RuntimeError(`failed to start the listener on ${address}: ${describeError(e)}`));
@@ -154,6 +162,7 @@ export function mayWrite(dir: string): boolean {
 export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings, env: CommandEnv, inbox: SignalInbox): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let daemon: Daemon | undefined;
+    let running = false;
     let stopping = false;
     let queue: Promise<unknown> = Promise.resolve();
     const startup = (async (): Promise<Daemon> => {
@@ -196,6 +205,7 @@ export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings,
       );
       daemon = d;
       await d.start();
+      running = true;
       return d;
     })();
     const ready = startup.then(
@@ -209,7 +219,7 @@ export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings,
     inbox.listen((signal) => {
       if (signal === 'SIGHUP') {
         if (stopping) return;
-        env.logger.info({ signal }, daemon === undefined ? 'reloading the config once started' : 'reloading the config');
+        env.logger.info({ signal }, running ? 'reloading the config' : 'reloading the config once started');
         queue = queue.then(async () => {
           if ((await ready) && !stopping) await daemon?.reload();
         });

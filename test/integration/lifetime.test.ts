@@ -367,3 +367,36 @@ describe('retire against real Prometheus and the Pushgateway', { skip: SKIP === 
     }
   });
 });
+
+describe('signals during startup', () => {
+  it('SIGHUP while the state is restored and the first cycle runs waits for them, then reloads; SIGTERM then stops cleanly', { timeout: 180_000 }, async () => {
+    const { root, fs } = tree('startup');
+    // Enough processes that the startup (startup cycle, then the first cycle) takes a while.
+    for (let pid = 1000; pid < 3000; pid++) fs.addProcess({ pid, comm: `c${pid % 13}`, cmdline: ['x'], starttime: fs.ticksAt(Date.now() - 60_000), utime: pid });
+    const cfg = config('startup', `process_names:\n  - name: "{{.Comm}}"\n    cmdline: ['.+']\nschedule: { interval: 1s }\nstate_file: ${join(work, 'startup-state')}\n`);
+    let a = startAgent(cfg, root);
+    const ctx = (): string => `agent:\n${a.log().slice(-4000)}`;
+    try {
+      await eventually('the state opened', 200, () => (a.log().includes('"msg":"no state file yet; starting fresh"') ? true : undefined), ctx);
+      a.child.kill('SIGHUP');
+      await eventually('the reload once started', 200, () => (a.log().includes('"msg":"config reloaded"') ? true : undefined), ctx);
+      // The signal came during the startup (which Node's default for SIGHUP would have ended with
+      // exit 129); it was handled once the first cycle was done.
+      assert.equal(a.child.exitCode, null, 'alive');
+      assert.ok(a.log().indexOf('"msg":"config reloaded"') > a.log().indexOf('"cycle":1,'), ctx());
+      const cycles = a.cycles();
+      await eventually('cycles after the reload', 80, () => (a.cycles() >= cycles + 2 ? true : undefined), ctx);
+      assert.equal(await stopAgent(a), 0, ctx());
+
+      a = startAgent(cfg, root);
+      await eventually('the state restored', 200, () => (a.log().includes('"msg":"tracker state restored: counters continue"') ? true : undefined), ctx);
+      a.child.kill('SIGTERM');
+      assert.equal(await a.exited, 0, ctx());
+      const stopped = logged(a, 'stopped');
+      assert.equal(stopped?.['clean'], true, ctx());
+      assert.ok(a.cycles() >= 1, 'the first cycle ran before the stop');
+    } finally {
+      await stopAgent(a, 'SIGKILL');
+    }
+  });
+});

@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -350,6 +350,108 @@ void test('config reload: a new sink on the same directory waits for the old one
   assert.equal((await fresh.send(payload(4))).outcome, 'ok');
   assert.deepEqual(rx.stored, ['a=1@1', 'a=2@2', 'a=STALE@2.5', 'a=3@3', 'a=4@4']);
   await fresh.close({ staleMarkers: false });
+});
+
+/** A QueueFs that counts the files it writes. */
+function countingFs(): { fs: QueueFs; writes: () => number } {
+  const real = createNodeQueueFs();
+  let writes = 0;
+  return {
+    fs: {
+      ...real,
+      writeAtomic: (path, data) => {
+        writes += 1;
+        return real.writeAtomic(path, data);
+      },
+    },
+    writes: () => writes,
+  };
+}
+
+void test('spill, not journal: while the receiver takes everything at once, nothing is written to the queue directory', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  const counting = countingFs();
+  const s = sink(agentProcess(rx, counting.fs), { queue: { dir } });
+  for (let c = 1; c <= 20; c++) assert.equal((await s.send(payload(c))).outcome, 'ok');
+  assert.equal(counting.writes(), 0);
+  assert.deepEqual(files(dir), []);
+  assert.equal((await s.close({ staleMarkers: false })).outcome, 'ok');
+  assert.equal(counting.writes(), 0, 'nor at a shutdown with nothing pending');
+});
+
+void test('spill: a batch goes to disk at its first failed attempt, before the retry', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  const onDiskAtRetry: number[] = [];
+  const transport = rx.transport;
+  rx.transport = (req) => {
+    onDiskAtRetry.push(existsSync(dir) ? files(dir).length : 0);
+    return transport(req);
+  };
+  rx.script.push(DOWN);
+  const s = sink(agentProcess(rx), { queue: { dir } });
+  assert.equal((await s.send(payload(1))).outcome, 'ok');
+  assert.deepEqual(onDiskAtRetry, [0, 1], 'not written before the first attempt; on disk when it is retried');
+  assert.deepEqual(files(dir), [], 'deleted once delivered');
+  await s.close({ staleMarkers: false });
+});
+
+void test('spill: what a new cycle finds still queued goes to disk at once, with the new batch', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  const counting = countingFs();
+  const deps = agentProcess(rx, counting.fs);
+  const s = sink(deps, { queue: { dir }, send_deadline: '1ms', timeout: '1ms' });
+  // The first send runs out of time before it can try (a slow receiver): nothing failed, nothing written.
+  deps.time.advance(0);
+  rx.up = false;
+  await s.send(payload(1));
+  const afterFirst = counting.writes();
+  await s.send(payload(2));
+  assert.ok(counting.writes() >= afterFirst + 1, 'the waiting batch and the new one are on disk');
+  assert.equal(files(dir).length, 2);
+  await s.close({ staleMarkers: false });
+});
+
+void test('shutdown during an outage with queue.dir: one try that stops at the first failure, everything kept on disk', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  rx.up = false;
+  const deps = agentProcess(rx);
+  const s = sink(deps, { queue: { dir }, retry: { min_backoff: '100ms', max_backoff: '1s', max_retries: 10 } });
+  await s.send(payload(1));
+  const before = rx.requests.length;
+  const startedAt = deps.time.nowMs();
+  const closed = await s.close({ timestampMs: T0 + 1500, deadlineMs: deps.time.nowMs() + 30_000 });
+  // At most one attempt (none while the backoff of the failed send runs), within half a second.
+  assert.ok(rx.requests.length - before <= 1, `${rx.requests.length - before} attempts`);
+  assert.ok(deps.time.nowMs() - startedAt <= 500, `${deps.time.nowMs() - startedAt} ms`);
+  assert.equal(closed.droppedSamples, 0);
+  assert.match(closed.error ?? '', /kept in .* for the next start/);
+  assert.equal(files(dir).length, 2, 'the cycle and the stale markers');
+});
+
+void test('retire (untilDelivered): the close keeps trying until the receiver takes it or the deadline passes', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  rx.script.push(DOWN, DOWN, DOWN);
+  const deps = agentProcess(rx);
+  const s = sink(deps, { queue: { dir }, retry: { min_backoff: '100ms', max_backoff: '1s', max_retries: 10 } });
+  const closed = await s.close({ deadlineMs: deps.time.nowMs() + 30_000, untilDelivered: true, staleMarkers: false });
+  assert.equal(closed.outcome, 'ok');
+  await (async () => {
+    // Nothing was queued: a close with stale markers of a restored memory is what retire sends.
+    const rx2 = new Receiver();
+    rx2.script.push(DOWN, DOWN);
+    const deps2 = agentProcess(rx2);
+    const r = sink(deps2, { queue: { dir: freshDir() }, retry: { min_backoff: '100ms', max_backoff: '1s', max_retries: 10 } });
+    r.restoreMemory?.({ kind: 'remote_write', series: [[{ name: '__name__', value: 'namedprocess_namegroup_num_procs' }, { name: 'groupname', value: 'a' }, { name: 'instance', value: 'n1' }]] });
+    const done = await r.close({ deadlineMs: deps2.time.nowMs() + 30_000, untilDelivered: true, timestampMs: T0 + 9000 });
+    assert.equal(done.outcome, 'ok');
+    assert.equal(rx2.requests.length, 3);
+    assert.deepEqual(rx2.stored, ['a=STALE@9']);
+  })();
 });
 
 void test('the queue directory option: one directory per sink, a default next to the once state file', () => {
