@@ -5,7 +5,8 @@
  *   node build/bench/bench.js [--procs 1500] [--scrapes N] [--memory-cycles 300] [--churn 1]
  *                             [--node-threaded 3] [--python-threaded 3] [--no-reference] [--no-floor]
  *                             [--no-encode] [--encode-only] [--cpu-prof DIR] [--procpush-yaml TEXT]
- *                             [--node-flags "--flag …"] [--out bench-results.json]
+ *                             [--node-flags "--flag …"] [--lifetime-checkpoints 2] [--lifetime-only]
+ *                             [--out bench-results.json]
  *
  * 1. In process: the cost of building, encoding and compressing one remote-write request of 10,000
  *    series with the sink's real encoder (bench/encode.ts).
@@ -21,7 +22,12 @@
  *    both, each after the last 8 cycles before it ran at 3 s intervals (a real agent runs one cycle per
  *    15 s, at which pace V8 gives back the young generation a burst of cycles grew; the RSS right after
  *    the burst is reported as well). Run by default at up to 2,000 processes.
- * 5. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
+ * 5. Lifetime (bench/lifetime.ts): `procpush run` as deployed (15 s interval, state checkpoint every
+ *    60 s, remote write with queue.dir) on the same fleet with a healthy receiver: disk writes per
+ *    second over `--lifetime-checkpoints` whole checkpoint periods (0 skips it), the state file's bytes
+ *    per tracked process, a restart (SIGTERM to the first new push) and SIGTERM to exit with the
+ *    receiver down. `--lifetime-only` skips the CPU and memory measurements.
+ * 6. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
  *
  * Every process started runs in its own process group and is killed on every path (children.ts).
  */
@@ -32,6 +38,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Children, sleep } from './children.js';
 import { benchEncode, type EncodeResult } from './encode.js';
+import { benchLifetime, type LifetimeResult } from './lifetime.js';
 import { startFleet } from './fleet.js';
 import { countProcesses, cpuSeconds, rssParts, statusBytes } from './proc-stat.js';
 import { type Floor, type Server, scrape, startFloor, startServer } from './servers.js';
@@ -51,6 +58,12 @@ const TARGETS = {
   rssAfter100Bytes: 60 * 1024 * 1024,
   rssGrowthBytes: 2 * 1024 * 1024,
   encodeMs: 20,
+  /** State plus queue written while the receiver is healthy (issue 11). */
+  diskBytesPerSecond: 2048,
+  stateBytesPerProcess: 100,
+  /** SIGTERM to the first new sample: at most one interval (15 s). */
+  restartMs: 15_000,
+  stopReceiverDownMs: 1000,
 } as const;
 
 interface Args {
@@ -67,6 +80,8 @@ interface Args {
   cpuProfDir: string | undefined;
   procpushYaml: string;
   nodeFlags: string[];
+  lifetimeCheckpoints: number;
+  lifetimeOnly: boolean;
   out: string;
 }
 
@@ -85,6 +100,8 @@ function parseArgs(argv: readonly string[]): Args {
     cpuProfDir: undefined,
     procpushYaml: '',
     nodeFlags: [],
+    lifetimeCheckpoints: 2,
+    lifetimeOnly: false,
     out: 'bench-results.json',
   };
   const number = (name: string, v: string | undefined): number => {
@@ -136,6 +153,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case 'node-flags':
         a.nodeFlags = (value() ?? '').split(/\s+/).filter((s) => s !== '');
+        break;
+      case 'lifetime-checkpoints':
+        a.lifetimeCheckpoints = number(flag, value());
+        break;
+      case 'lifetime-only':
+        a.lifetimeOnly = true;
         break;
       case 'out':
         a.out = value() ?? a.out;
@@ -258,6 +281,19 @@ async function main(): Promise<void> {
       churnLoops: args.churn,
       lifetimeSeconds,
     });
+
+    const runLifetime = async (): Promise<LifetimeResult | undefined> => {
+      if (args.lifetimeCheckpoints === 0) return undefined;
+      process.stderr.write(`lifetime: procpush run, 15 s interval, state checkpoint every 60 s, ${args.lifetimeCheckpoints} checkpoint periods, then a restart and a stop with the receiver down…\n`);
+      return benchLifetime(children, { workDir: work, procpushCli: PROCPUSH_CLI, processNames: CATCH_ALL, checkpoints: args.lifetimeCheckpoints, intervalSeconds: 15, checkpointSeconds: 60 });
+    };
+    if (args.lifetimeOnly) {
+      const lifetime = await runLifetime();
+      const run: Record<string, unknown> = { procs: args.procs, liveProcesses: countProcesses(), fleetProcesses: fleet.processes, multiThreaded: fleet.multiThreaded, lifetime: lifetime ?? null, targets: lifetimeTargets(lifetime) };
+      results.run = run;
+      report(args, results, run, encode);
+      return;
+    }
 
     const common = ['children=true', 'threads=true', 'gather-smaps=true'];
     const haveReference = args.reference && existsSync(REFERENCE_BIN);
@@ -390,6 +426,10 @@ async function main(): Promise<void> {
       };
     }
 
+    // The serve processes are done; the lifetime run has the machine (and the fleet) to itself.
+    for (const sv of servers.splice(0)) await children.stop(sv.proc);
+    const lifetime = await runLifetime();
+
     const pp = measured.find((m) => m.name === 'procpush');
     const ref = measured.find((m) => m.name === 'process-exporter');
     const fl = measured.find((m) => m.name.startsWith('floor'));
@@ -409,7 +449,9 @@ async function main(): Promise<void> {
       measured,
       ratios: { procpushVsReference: ratioRef, procpushVsFloor: ratioFloor },
       memory: memory ?? null,
+      lifetime: lifetime ?? null,
       targets: {
+        ...lifetimeTargets(lifetime),
         cpuVsReference: { target: TARGETS.cpuVsReference, value: ratioRef, met: ratioRef <= TARGETS.cpuVsReference },
         cpuVsFloor: { target: TARGETS.cpuVsFloor, value: ratioFloor, met: ratioFloor <= TARGETS.cpuVsFloor },
         ...(memory === undefined
@@ -430,10 +472,38 @@ async function main(): Promise<void> {
   }
 }
 
+function lifetimeTargets(l: LifetimeResult | undefined): Record<string, { target: number; value: number; met: boolean }> {
+  if (l === undefined) return {};
+  const t = (target: number, value: number): { target: number; value: number; met: boolean } => ({ target, value, met: value <= target });
+  return {
+    diskBytesPerSecond: t(TARGETS.diskBytesPerSecond, l.writeBytesPerSecond),
+    stateBytesPerProcess: t(TARGETS.stateBytesPerProcess, l.stateBytesPerProcess),
+    restartMs: t(TARGETS.restartMs, l.restartMs),
+    stopReceiverDownMs: t(TARGETS.stopReceiverDownMs, l.stopReceiverDownMs),
+  };
+}
+
+function lifetimeLines(l: LifetimeResult, t: Record<string, { value: number; met: boolean }>): string[] {
+  const mark = (k: string): string => (t[k] === undefined || !Number.isFinite(t[k].value) ? '' : t[k].met ? '  ✓' : '  ✗');
+  return [
+    '',
+    `procpush run (${l.intervalSeconds} s interval, state checkpoint every ${l.checkpointSeconds} s, remote write with queue.dir, healthy receiver):`,
+    `  disk writes (state + queue):   ${fmt(l.writeBytesPerSecond, 0)} B/s over ${fmt(l.measuredSeconds, 0)} s, ${l.checkpointsMeasured} checkpoint periods (target ≤ ${TARGETS.diskBytesPerSecond})${mark('diskBytesPerSecond')}` +
+      (l.writesUnaccounted ? '  (write_bytes stayed 0: this filesystem does not account writes; figure void)' : ''),
+    `  queue files written:           ${l.queueFilesWritten}`,
+    `  state file:                    ${l.stateBytes} B for ${l.trackedProcesses} tracked processes = ${fmt(l.stateBytesPerProcess, 1)} B/process (target ≤ ${TARGETS.stateBytesPerProcess})${mark('stateBytesPerProcess')}`,
+    `  restart, SIGTERM to the first new push: ${fmt(l.restartMs / 1000, 2)} s (target ≤ one interval, ${TARGETS.restartMs / 1000} s)${mark('restartMs')}`,
+    `  SIGTERM to exit, receiver down: ${fmt(l.stopReceiverDownMs, 0)} ms (target < ${TARGETS.stopReceiverDownMs})${mark('stopReceiverDownMs')}`,
+  ];
+}
+
 /** Prints the table and merges the results into the JSON file. */
 function report(args: Args, results: Record<string, unknown>, run: Record<string, unknown> | undefined, encode: EncodeResult | undefined): void {
   const lines: string[] = [];
-  if (run !== undefined) {
+  if (run !== undefined && run.measured === undefined) {
+    lines.push(`procpush bench @ ${String(results.commit)}: ${String(run.liveProcesses)} live processes (${args.procs} sleeps, ${String(run.multiThreaded)} multi-threaded), lifetime only`);
+  }
+  if (run !== undefined && run.measured !== undefined) {
     const measured = run.measured as Measured[];
     const live = run.liveProcesses as number;
     lines.push(
@@ -466,6 +536,8 @@ function report(args: Args, results: Record<string, unknown>, run: Record<string
       );
     }
   }
+  const lifetime = run?.lifetime as LifetimeResult | null | undefined;
+  if (lifetime !== undefined && lifetime !== null) lines.push(...lifetimeLines(lifetime, run?.targets as Record<string, { value: number; met: boolean }>));
   if (encode !== undefined) {
     lines.push(
       `remote write, ${encode.series} series: ${fmt(encode.totalMs, 2)} ms median (p90 ${fmt(encode.p90TotalMs, 2)}) = families ${fmt(encode.familiesMs, 2)} + labels/encode ${fmt(encode.encodeMs, 2)} + snappy ${fmt(encode.compressMs, 2)} ms; ` +
