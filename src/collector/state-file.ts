@@ -5,7 +5,9 @@
  * the agent's own crash, not a power cut); a lock file (`<state>.lock`) keeps a second agent out.
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { basename, dirname, join } from 'node:path';
 
 import { acquireLockFile, type LockAttempt } from '../base/lock-file.js';
@@ -108,46 +110,20 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
-/** Writes `bytes` to `path` atomically and durably, mode 0600. */
-export function writeFileAtomic(path: string, bytes: Uint8Array): Result<void, string> {
-  const tmp = `${path}.tmp-${process.pid}`;
+/** Writes `bytes` to `path` atomically and durably, mode 0600 (through `<path>.tmp-<pid>`). */
+export function writeStateFile(path: string, bytes: Uint8Array): Result<void, string> {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeAll(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was left behind
-    }
     return err(describeError(e));
   }
-  // The rename is durable once the directory is synced; some filesystems refuse fsync on a directory
-  // (the file is on disk then, only its new name could be lost by a power cut).
-  try {
-    const fd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // see above
-  }
-  return ok(undefined);
+  return writeFileAtomic(path, bytes, `${path}.tmp-${process.pid}`);
 }
 
 /** Encodes and writes a checkpoint. Returns the bytes written. */
 export function saveState(path: string, doc: StateDocument): Result<number, string> {
   const bytes = encodeState(doc);
-  const written = writeFileAtomic(path, bytes);
+  const written = writeStateFile(path, bytes);
   return written.ok ? ok(bytes.length) : written;
 }
 

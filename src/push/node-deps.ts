@@ -3,10 +3,11 @@
  * Meant to be called once from the composition root (main.ts); tests build their own deps.
  */
 
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 import { describeError, err, errnoCode, ok, type Result } from '../base/result.js';
+import { writeFileAtomic } from '../base/atomic-file.js';
 import { acquireLockFile } from '../base/lock-file.js';
 import type { DirLockAttempt, QueueFs, SinkDeps, Sleep } from './deps.js';
 import { createNodeTransport } from './http/node-transport.js';
@@ -46,41 +47,9 @@ function attempt(f: () => void): Result<void, string> {
   }
 }
 
-/** Writes a whole buffer to a new file, fsyncs it, renames it into place and fsyncs the directory. */
+/** Writes a whole buffer to a new file (`<path>.tmp`), fsyncs it, renames it into place and fsyncs the directory. */
 function writeAtomic(path: string, data: Uint8Array): Result<void, string> {
-  const tmp = `${path}.tmp`;
-  const r = attempt(() => {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      let at = 0;
-      while (at < data.length) at += writeSync(fd, data, at, data.length - at);
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  });
-  if (!r.ok) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was left behind, or the directory is gone: the load at the next start cleans up
-    }
-    return r;
-  }
-  // The rename is durable once the directory is synced. Some filesystems refuse fsync on a directory:
-  // the file itself is already on disk then, only its name could be lost by a power cut.
-  try {
-    const fd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // see above
-  }
-  return ok(undefined);
+  return writeFileAtomic(path, data, `${path}.tmp`);
 }
 
 /** The lock file inside a queue directory (remote-write/disk-queue.ts names it too). */

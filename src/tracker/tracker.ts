@@ -439,31 +439,16 @@ export class Tracker {
 /** A tracked process as a snapshot describes it; see Tracker.restore. */
 function restoredProc(t: TrackedProcSnapshot, cycle: number): Proc {
   const g = t.gauges;
-  const p: Proc = {
-    kind: 'tracked',
-    pid: t.pid,
-    starttime: t.starttime,
-    group: t.group,
-    static: { comm: '', cmdline: [], ppid: 0, startTimeMs: t.startTimeMs, euid: 0, cgroups: [] },
-    metrics: copyMetrics({
-      counts: t.counts,
-      memory: g?.memory ?? ZERO_MEMORY,
-      openFds: g?.openFds ?? 0,
-      fdLimit: g?.fdLimit ?? 0,
-      numThreads: g?.numThreads ?? 0,
-      state: g?.state ?? '',
-      wchan: g?.wchan ?? '',
-    }),
-    lastaccum: ownedCounts(),
-    threads: undefined,
-    mainCtxStart: -1,
-    mainCtxV: 0,
-    mainCtxN: 0,
-    taskCtx: undefined,
-    states: zeroStates(),
-    wchans: undefined,
-    lastCycle: cycle,
-  };
+  const p = blankProc(t.pid, t.starttime, { comm: '', cmdline: [], ppid: 0, startTimeMs: t.startTimeMs, euid: 0, cgroups: [] }, {
+    counts: t.counts,
+    memory: g?.memory ?? ZERO_MEMORY,
+    openFds: g?.openFds ?? 0,
+    fdLimit: g?.fdLimit ?? 0,
+    numThreads: g?.numThreads ?? 0,
+    state: g?.state ?? '',
+    wchan: g?.wchan ?? '',
+  }, cycle);
+  p.group = t.group;
   if (g !== undefined) addStates(p.states, g.states);
   if (t.threads === null) {
     setMainCtx(p, t.starttime, t.counts.ctxSwitchVoluntary, t.counts.ctxSwitchNonvoluntary);
@@ -496,16 +481,11 @@ export interface ThreadBaseline {
   readonly wchan?: string;
 }
 
-/** What the last read saw besides counters; kept only under a cycle time budget (see Tracker.snapshot). */
-export interface ProcGauges {
-  readonly memory: Memory;
-  readonly openFds: number;
-  readonly fdLimit: number;
-  readonly numThreads: number;
-  readonly state: string;
-  readonly wchan: string;
-  readonly states: States;
-}
+/**
+ * What the last read saw besides counters (and each task's state counted once); kept only under a cycle
+ * time budget (see Tracker.snapshot).
+ */
+export type ProcGauges = Omit<ProcMetrics, 'counts'> & { readonly states: States };
 
 export interface TrackedProcSnapshot {
   readonly pid: number;
@@ -632,8 +612,9 @@ function resetStates(s: States): void {
 }
 
 /** A process seen for the first time, with its own copies of what was read; named later in the cycle. */
-function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: ProcMetrics, threads: readonly ThreadSample[] | undefined, cycle: number): Proc {
-  const p: Proc = {
+/** A tracked process with its own copies of `m`, no group yet, no task seen. */
+function blankProc(pid: number, starttime: number, staticInfo: ProcStatic, m: ProcMetrics, cycle: number): Proc {
+  return {
     kind: 'tracked',
     pid,
     starttime,
@@ -650,6 +631,10 @@ function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: Proc
     wchans: undefined,
     lastCycle: cycle,
   };
+}
+
+function newProc(pid: number, starttime: number, staticInfo: ProcStatic, m: ProcMetrics, threads: readonly ThreadSample[] | undefined, cycle: number): Proc {
+  const p = blankProc(pid, starttime, staticInfo, m, cycle);
   observeTasks(p, m, threads, cycle, undefined);
   if (threads !== undefined && threads.length > 0) {
     const map = new Map<number, TrackedThread>();

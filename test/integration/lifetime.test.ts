@@ -101,9 +101,10 @@ describe('agent lifetime against real Prometheus', { skip: SKIP }, () => {
       await new Promise((r) => setTimeout(r, 3000)); // firing for a few evaluations before the stop
       // Watch the alert through the restart: every answer must say firing.
       const states: string[] = [];
-      let watching = true;
+      const watching = { on: true };
       const watcher = (async () => {
-        while (watching) {
+        // Bounded: 600 polls at most (2 min).
+        for (let i = 0; i < 600 && watching.on; i++) {
           states.push(await alertState(rx, 'NoProcs'));
           await new Promise((r) => setTimeout(r, 200));
         }
@@ -116,7 +117,7 @@ describe('agent lifetime against real Prometheus', { skip: SKIP }, () => {
       a = startAgent(cfg, root);
       await eventually('3 cycles of the restarted agent', 120, () => (a.cycles() >= 3 ? true : undefined), ctx);
       await new Promise((r) => setTimeout(r, 2000)); // two more rule evaluations
-      watching = false;
+      watching.on = false;
       await watcher;
       assert.ok(states.length >= 10, `${states.length} polls`);
       assert.deepEqual([...new Set(states)], ['firing'], `alert states across the restart: ${states.join(',')}`);
