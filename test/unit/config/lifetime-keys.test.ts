@@ -1,0 +1,53 @@
+/**
+ * The config keys of the agent's lifetime: `state_checkpoint` and `shutdown.stale_markers`
+ * (auto | always | never, with the deprecated booleans still accepted).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { parseAgentSections } from '../../../src/config/agent-sections.js';
+
+function sections(yaml: string): ReturnType<typeof parseAgentSections> {
+  return parseAgentSections(yaml, 'cfg.yaml');
+}
+
+describe('lifetime config keys', () => {
+  it('defaults: a checkpoint every 60 s, stale markers auto', () => {
+    const r = sections('process_names: []\n');
+    assert.ok(r.ok);
+    assert.equal(r.value.stateCheckpointMs, 60_000);
+    assert.deepEqual(r.value.shutdown, { timeoutMs: 10_000, staleMarkers: 'auto', staleMarkersBoolean: false });
+  });
+
+  it('shutdown.stale_markers: auto, always, never; true and false as the deprecated always and never', () => {
+    for (const [text, policy, boolean] of [
+      ['auto', 'auto', false],
+      ['always', 'always', false],
+      ['never', 'never', false],
+      ['true', 'always', true],
+      ['false', 'never', true],
+    ] as const) {
+      const r = sections(`shutdown:\n  stale_markers: ${text}\n`);
+      assert.ok(r.ok, text);
+      assert.equal(r.value.shutdown.staleMarkers, policy);
+      assert.equal(r.value.shutdown.staleMarkersBoolean, boolean);
+    }
+    const bad = sections('shutdown:\n  stale_markers: sometimes\n');
+    assert.ok(!bad.ok);
+    assert.deepEqual(
+      bad.error.map((i) => [i.line, i.field, i.message]),
+      [[2, 'shutdown.stale_markers', 'expected auto, always or never']],
+    );
+  });
+
+  it('state_checkpoint: a duration, 0s for every cycle; anything else is located', () => {
+    const every = sections('state_checkpoint: 0s\n');
+    assert.ok(every.ok && every.value.stateCheckpointMs === 0);
+    const five = sections('state_checkpoint: 5m\n');
+    assert.ok(five.ok && five.value.stateCheckpointMs === 300_000);
+    const bad = sections('labels: {}\nstate_checkpoint: soon\n');
+    assert.ok(!bad.ok);
+    assert.equal(bad.error[0]?.line, 2);
+    assert.equal(bad.error[0]?.field, 'state_checkpoint');
+  });
+});
