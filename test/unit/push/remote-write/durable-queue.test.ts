@@ -397,6 +397,30 @@ void test('spill: a batch goes to disk at its first failed attempt, before the r
   await s.close({ staleMarkers: false });
 });
 
+void test('the first cycle after a start is on disk at once while the backlog of the directory is being sent', async () => {
+  const dir = freshDir();
+  const rx = new Receiver();
+  rx.up = false;
+  const first = sink(agentProcess(rx), { queue: { dir } });
+  await first.send(payload(1));
+  await first.send(payload(2));
+  assert.equal(files(dir).length, 2);
+  // kill -9, and a new process whose first cycle comes while the receiver is still down.
+  let onDisk = -1;
+  const transport = rx.transport;
+  rx.transport = (req) => {
+    onDisk = Math.max(onDisk, files(dir).length);
+    return transport(req);
+  };
+  const second = sink(agentProcess(rx), { queue: { dir } });
+  await second.send(payload(3));
+  assert.equal(onDisk, 3, 'the new cycle was on disk before the first attempt of the backlog');
+  rx.up = true;
+  assert.equal((await second.send(payload(4))).outcome, 'ok');
+  assert.deepEqual(rx.stored, ['a=1@1', 'a=2@2', 'a=3@3', 'a=4@4']);
+  await second.close({ staleMarkers: false });
+});
+
 void test('spill: what a new cycle finds still queued goes to disk at once, with the new batch', async () => {
   const dir = freshDir();
   const rx = new Receiver();
