@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CollectorSnapshot } from './collector.js';
-import { writeJsonChunked } from './json-stream.js';
+import { writeJsonChunked } from '../base/memory.js';
 import { describeError, errnoCode } from '../base/result.js';
 
 export type StateLoad =
@@ -48,7 +48,7 @@ export function loadState(path: string): StateLoad {
   return { kind: 'ok', snapshot: data.collector, savedAtMs: data.savedAtMs, fingerprint: data.fingerprint };
 }
 
-/** Writes the state atomically: a temporary file in the same directory (written in chunks, see json-stream.ts), then rename. */
+/** Writes the state atomically: a temporary file in the same directory (written in chunks: base/memory.ts, writeJsonChunked), then rename. */
 export function saveState(path: string, snapshot: CollectorSnapshot, nowMs: number, fingerprint: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const body: StateFile = { format: 'procpush-state', savedAtMs: nowMs, fingerprint, collector: snapshot };

@@ -4,15 +4,16 @@ import { Scheduler } from '../agent/schedule.js';
 import type { ScheduleSpec } from '../agent/schedule.js';
 import type { Sink } from '../push/types.js';
 import { redactUrl } from '../push/redact.js';
-import { describeError } from '../base/result.js';
+import { describeError, type Result } from '../base/result.js';
 import { saveState } from '../collector/state-file.js';
+import { createCollector, openSource } from '../collector/open.js';
 import { VERSION } from '../base/version.js';
-import type { CommandEnv } from './serve.js';
-import { createCollector, openSource } from './serve.js';
-import type { EngineSettings } from '../config/engine.js';
-import { engineFingerprint } from '../config/engine.js';
-import type { AgentSetup } from './run.js';
-import { collectStartupGarbage } from '../base/settle-heap.js';
+import { collectStartupGarbage } from '../base/memory.js';
+import type { Config } from '../config/load.js';
+import { formatConfigIssue, type ConfigIssue } from '../config/issues.js';
+import { sendBudgetMs, setUpAgent, type AgentSetup } from './agent-setup.js';
+import type { CommandEnv } from './env.js';
+import { closeServer } from './listener.js';
 
 /** Where the tracker state lives: the configured file, '' for none, else under the state directory. */
 export function resolveStatePath(configured: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
@@ -23,12 +24,13 @@ export function resolveStatePath(configured: string | undefined, env: Readonly<R
 }
 
 export interface DaemonParts {
-  readonly engine: EngineSettings;
+  readonly config: Config;
   readonly setup: AgentSetup;
   readonly agent: Agent;
   readonly statePath: string | undefined;
   readonly startListener: (address: string, healthyWithinMs: number) => Promise<Server>;
-  readonly rebuild: () => { engine: EngineSettings; setup: AgentSetup };
+  /** Loads the config again (SIGHUP): the same flags, the file as it is now. */
+  readonly reloadConfig: () => Promise<Result<Config, readonly ConfigIssue[]>>;
 }
 
 function describeSchedule(s: ScheduleSpec): string {
@@ -44,7 +46,7 @@ function healthWindowMs(s: ScheduleSpec): number {
  * (SIGTERM/SIGINT). One object so a reload can swap pieces between two cycles.
  */
 export class Daemon {
-  #engine: EngineSettings;
+  #config: Config;
   #setup: AgentSetup;
   readonly #agent: Agent;
   readonly #statePath: string | undefined;
@@ -57,15 +59,15 @@ export class Daemon {
   /** A full collection is due after the next cycle (the first one, or the first after a reload). */
   #settlePending = true;
 
-  constructor(parts: DaemonParts, sinkKeys: Map<string, Sink>, env: CommandEnv) {
+  constructor(parts: DaemonParts, env: CommandEnv) {
     this.#parts = parts;
-    this.#engine = parts.engine;
+    this.#config = parts.config;
     this.#setup = parts.setup;
     this.#agent = parts.agent;
     this.#statePath = parts.statePath;
     this.#env = env;
-    this.#sinkKeys = sinkKeys;
-    this.#scheduler = this.#newScheduler(parts.setup.sections.schedule);
+    this.#sinkKeys = sinkKeys(parts.config, parts.setup);
+    this.#scheduler = this.#newScheduler(parts.config.agent.schedule);
   }
 
   #newScheduler(spec: ScheduleSpec): Scheduler {
@@ -80,7 +82,7 @@ export class Daemon {
     await this.#agent.cycle();
     this.#saveState();
     if (this.#settlePending) {
-      // After the first cycle of a start or a reload: see runtime/settle-heap.ts.
+      // After the first cycle of a start or a reload: see base/memory.ts.
       this.#settlePending = false;
       collectStartupGarbage();
     }
@@ -89,7 +91,7 @@ export class Daemon {
   #saveState(): void {
     if (this.#statePath === undefined) return;
     try {
-      saveState(this.#statePath, this.#agent.collector.snapshot(), this.#env.nowMs(), engineFingerprint(this.#engine));
+      saveState(this.#statePath, this.#agent.collector.snapshot(), this.#env.nowMs(), this.#config.fingerprint);
       this.#stateWarned = false;
     } catch (e) {
       if (!this.#stateWarned) this.#env.logger.warn({ path: this.#statePath, err: describeError(e) }, 'cannot write the state file; counters will restart at 0 after a restart');
@@ -98,24 +100,24 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const listen = this.#setup.sections.listen;
-    if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(this.#setup.sections.schedule));
+    const listen = this.#config.agent.listen;
+    if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(this.#config.agent.schedule));
     this.#logStarted('procpush started');
     this.#scheduler.start();
   }
 
   #logStarted(msg: string): void {
-    const { engine, setup } = { engine: this.#engine, setup: this.#setup };
+    const { config, setup } = { config: this.#config, setup: this.#setup };
     this.#env.logger.info(
       {
         version: VERSION,
-        config: engine.config?.file,
-        procfs: engine.procfs,
-        rules: engine.namer.rules.length,
-        schedule: describeSchedule(setup.sections.schedule),
+        config: config.file,
+        procfs: config.collection.procfs,
+        rules: config.namer.rules.length,
+        schedule: describeSchedule(config.agent.schedule),
         labels: Object.fromEntries(setup.labels.map((l) => [l.name, l.value])),
         sinks: this.#agentSinks().map((s) => ({ name: s.name, type: s.type, url: redactUrl(s.target) })),
-        listen: setup.sections.listen,
+        listen: config.agent.listen,
         stateFile: this.#statePath,
       },
       msg,
@@ -132,21 +134,25 @@ export class Daemon {
    * tracker (its counters restart, which Prometheus' rate() handles as a reset); otherwise counters continue.
    */
   async reload(): Promise<boolean> {
-    let next: { engine: EngineSettings; setup: AgentSetup };
-    try {
-      next = this.#parts.rebuild();
-    } catch (e) {
-      this.#env.logger.error({ err: describeError(e) }, 'reload failed: the new config is invalid; keeping the running one');
-      return false;
+    const next = await this.#next();
+    if (next === undefined) return false;
+    const engineChanged = next.config.fingerprint !== this.#config.fingerprint;
+    let collector = this.#agent.collector;
+    if (engineChanged) {
+      const source = openSource(next.config.collection);
+      if (!source.ok) {
+        this.#env.logger.error({ err: source.error }, 'reload failed: the new procfs root cannot be read; keeping the running config');
+        for (const s of next.setup.sinks) void s.close({ staleMarkers: false, deleteGroup: false });
+        return false;
+      }
+      collector = createCollector(next.config.collection, next.config.namer, source.value);
+      collector.prime(this.#env.nowMs());
     }
-    const engineChanged = engineFingerprint(next.engine) !== engineFingerprint(this.#engine);
-    const collector = engineChanged ? createCollector(next.engine, openSource(next.engine)) : this.#agent.collector;
-    if (engineChanged) collector.prime(this.#env.nowMs());
 
     // A sink whose config did not change keeps running (its queue and stale-marker memory survive).
     const newKeys = new Map<string, Sink>();
     const unused: Sink[] = [];
-    next.setup.sections.sinks.forEach((config, i) => {
+    next.config.agent.sinks.forEach((config, i) => {
       const built = next.setup.sinks[i];
       if (built === undefined) return;
       const key = JSON.stringify(config);
@@ -162,29 +168,26 @@ export class Daemon {
     const removed = [...this.#sinkKeys.values()].filter((s) => !kept.has(s));
     for (const s of unused) void s.close({ staleMarkers: false, deleteGroup: false });
 
-    const schedule = next.setup.sections.schedule;
-    const budget = schedule.kind === 'interval' ? Math.floor(schedule.intervalMs * 0.9) : undefined;
-    this.#agent.reconfigure({ collector, sinks: [...newKeys.values()], staticLabels: next.setup.labels, sendBudgetMs: budget });
-    for (const s of removed) {
-      void s.close({ deadlineMs: this.#env.nowMs() + next.setup.sections.shutdown.timeoutMs, staleMarkers: next.setup.sections.shutdown.staleMarkers });
-    }
-    if (describeSchedule(schedule) !== describeSchedule(this.#setup.sections.schedule)) {
+    const schedule = next.config.agent.schedule;
+    this.#agent.reconfigure({ collector, sinks: [...newKeys.values()], staticLabels: next.setup.labels, sendBudgetMs: sendBudgetMs(next.config) });
+    const { timeoutMs, staleMarkers } = next.config.agent.shutdown;
+    for (const s of removed) void s.close({ deadlineMs: this.#env.nowMs() + timeoutMs, staleMarkers });
+    if (describeSchedule(schedule) !== describeSchedule(this.#config.agent.schedule)) {
       await this.#scheduler.stop();
       this.#scheduler = this.#newScheduler(schedule);
       this.#scheduler.start();
     }
-    if (next.setup.sections.listen !== this.#setup.sections.listen) {
-      this.#listener?.close();
-      this.#listener?.closeAllConnections();
+    if (next.config.agent.listen !== this.#config.agent.listen) {
+      closeServer(this.#listener);
       this.#listener = undefined;
-      const listen = next.setup.sections.listen;
+      const listen = next.config.agent.listen;
       try {
         if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(schedule));
       } catch (e) {
         this.#env.logger.error({ err: describeError(e), listen }, 'reload: cannot start the new listener');
       }
     }
-    this.#engine = next.engine;
+    this.#config = next.config;
     this.#setup = next.setup;
     this.#sinkKeys = newKeys;
     this.#logStarted(engineChanged ? 'config reloaded: new rules, tracker restarted' : 'config reloaded');
@@ -195,13 +198,39 @@ export class Daemon {
 
   /** Graceful stop: the cycle in flight ends, pushes flush until the deadline, stale markers, state saved. */
   async stop(): Promise<boolean> {
-    const { timeoutMs, staleMarkers } = this.#setup.sections.shutdown;
+    const { timeoutMs, staleMarkers } = this.#config.agent.shutdown;
     const deadline = this.#env.nowMs() + timeoutMs;
     await this.#scheduler.stop();
     const clean = await this.#agent.shutdown(deadline, staleMarkers);
     this.#saveState();
-    this.#listener?.close();
-    this.#listener?.closeAllConnections();
+    closeServer(this.#listener);
     return clean;
   }
+
+  /** The reloaded config and its agent setup; undefined (logged) when either is invalid. */
+  async #next(): Promise<{ config: Config; setup: AgentSetup } | undefined> {
+    let problem: string;
+    try {
+      const loaded = await this.#parts.reloadConfig();
+      if (loaded.ok) {
+        for (const w of loaded.value.warnings) this.#env.logger.warn({ warning: formatConfigIssue(w) }, 'config warning');
+        return { config: loaded.value, setup: setUpAgent(loaded.value, this.#env) };
+      }
+      problem = loaded.error.map(formatConfigIssue).join('\n');
+    } catch (e) {
+      problem = describeError(e);
+    }
+    this.#env.logger.error({ err: problem }, 'reload failed: the new config is invalid; keeping the running one');
+    return undefined;
+  }
+}
+
+/** The running sinks by their config (a reload keeps a sink whose config did not change). */
+function sinkKeys(config: Config, setup: AgentSetup): Map<string, Sink> {
+  const keys = new Map<string, Sink>();
+  config.agent.sinks.forEach((c, i) => {
+    const sink = setup.sinks[i];
+    if (sink !== undefined) keys.set(JSON.stringify(c), sink);
+  });
+  return keys;
 }

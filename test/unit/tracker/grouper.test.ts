@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Grouper } from '../../../src/tracker/grouper.js';
 import type { GroupStats, GrouperOptions } from '../../../src/tracker/grouper.js';
-import type { NamingAttributes } from '../../../src/tracker/tracker.js';
+import type { ProcAttributes } from '../../../src/base/process.js';
 import { MemorySource } from '../../helpers/memory-source.js';
 
 const BOOT = 1_700_000_000;
@@ -13,7 +13,7 @@ const AFTER_START_TICKS = 2000 * 100;
 /** Tracks processes whose comm is a key of `groups`, under that group name. */
 function namerFor(groups: Record<string, string>): GrouperOptions['namer'] {
   return {
-    matchAndName(a: NamingAttributes) {
+    matchAndName(a: ProcAttributes) {
       const name = groups[a.comm];
       return name === undefined ? { matched: false } : { matched: true, name };
     },

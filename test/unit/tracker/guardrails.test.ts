@@ -11,7 +11,7 @@ import { Collector } from '../../../src/collector/collector.js';
 import type { CollectorOptions } from '../../../src/collector/collector.js';
 import { Grouper } from '../../../src/tracker/grouper.js';
 import type { GroupStats, GrouperOptions } from '../../../src/tracker/grouper.js';
-import type { NamingAttributes } from '../../../src/tracker/tracker.js';
+import type { ProcAttributes } from '../../../src/base/process.js';
 import { Tracker } from '../../../src/tracker/tracker.js';
 import { MemorySource } from '../../helpers/memory-source.js';
 import { smapsRollupText, tempRoot, writeProcfs } from '../procfs/fake-procfs.js';
@@ -22,7 +22,7 @@ const AFTER_START_TICKS = 2000 * 100;
 
 function namerFor(groups: Record<string, string>): GrouperOptions['namer'] {
   return {
-    matchAndName(a: NamingAttributes) {
+    matchAndName(a: ProcAttributes) {
       const name = groups[a.comm];
       return name === undefined ? { matched: false } : { matched: true, name };
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { writeJsonChunked } from '../../../src/collector/json-stream.js';
+import { writeJsonChunked } from '../../../src/base/memory.js';
 
 function chunked(value: unknown, chunkChars: number): { text: string; pieces: string[] } {
   const pieces: string[] = [];
