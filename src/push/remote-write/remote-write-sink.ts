@@ -11,12 +11,11 @@
 
 import { ok, err, type Result } from '../../base/result.js';
 import type { ClosableTransport, PushClock, QueueFs, Sleep } from '../deps.js';
-import { DeliveryQueue, type Batch, type QueueLimits, type RetryOptions } from '../delivery-queue.js';
+import type { Batch, QueueLimits, RetryOptions } from '../delivery-queue.js';
 import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
-import { redactUrl } from '../redact.js';
 import { prepareStaticLabels } from '../series-labels.js';
-import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
-import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
+import { buildReport, countSamples, EMPTY_DRAIN, SinkSkeleton, type Queued } from '../sink-common.js';
+import type { CloseOptions, PushLogger, PushPayload, SendReport, Sink } from '../types.js';
 import {
   compressWriteRequest,
   encodeMetadataEntries,
@@ -70,12 +69,6 @@ export interface RemoteWriteSinkDeps {
   readonly queueFs?: QueueFs;
 }
 
-/** What queuing one payload produced, for its report. */
-interface Queued {
-  readonly samples: number;
-  readonly droppedBeforeSend: number;
-  readonly error?: string;
-}
 
 /** `queue.dir` needs `deps.queueFs` (create-sink.ts checks); without it the queue stays in memory. */
 export function createRemoteWriteSink(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps): Sink {
@@ -206,16 +199,10 @@ class RwBatch implements Batch {
 
 type DiskState = 'none' | 'open' | 'busy' | 'unavailable';
 
-class RemoteWriteSink implements Sink {
-  readonly name: string;
-  readonly type = 'remote_write' as const;
-  readonly target: string;
+class RemoteWriteSink extends SinkSkeleton {
   readonly #options: RemoteWriteSinkOptions;
   readonly #deps: RemoteWriteSinkDeps;
-  readonly #headers: HeaderSource;
-  readonly #queue: DeliveryQueue;
   readonly #tracker = new StaleTracker();
-  readonly #runner = new SerialRunner();
   readonly #validNames = new Set<string>();
   readonly #warnedRenames = new Set<string>();
   /** The durable queue's directory, when `queue.dir` is set. */
@@ -224,34 +211,27 @@ class RemoteWriteSink implements Sink {
   #diskProblemLogged: string | undefined;
   #lastInvalidReason: string | undefined;
   #lastTimestampMs = Number.NEGATIVE_INFINITY;
-  #closed = false;
-  /** Aborted by close(): cuts backoff waits of a send in progress short. */
-  readonly #closing = new AbortController();
 
   constructor(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps) {
-    this.name = options.name;
-    this.target = redactUrl(options.url);
-    this.#options = options;
-    this.#deps = deps;
-    this.#headers = new HeaderSource({
-      userHeaders: options.userHeaders,
-      auth: options.auth,
-      readTextFile: deps.readTextFile,
-      reserved: { 'User-Agent': `procpush/${deps.version}`, 'X-Prometheus-Remote-Write-Version': REMOTE_WRITE_VERSION },
-      reservedNames: REMOTE_WRITE_RESERVED_HEADERS,
-    });
-    this.#queue = new DeliveryQueue(
+    super(
       {
-        sinkName: options.name,
+        type: 'remote_write',
+        name: options.name,
+        url: options.url,
         protocol: 'remote_write',
-        requestTimeoutMs: options.timeoutMs,
+        userHeaders: options.userHeaders,
+        auth: options.auth,
+        reservedHeaders: { 'User-Agent': `procpush/${deps.version}`, 'X-Prometheus-Remote-Write-Version': REMOTE_WRITE_VERSION },
+        reservedNames: REMOTE_WRITE_RESERVED_HEADERS,
+        timeoutMs: options.timeoutMs,
+        sendDeadlineMs: options.sendDeadlineMs,
         retry: options.retry,
         queue: options.queue,
-        headers: () => this.#headers.headers(),
-        secrets: () => this.#headers.secrets(),
       },
-      { transport: deps.transport.request, clock: deps.clock, sleep: deps.sleep, random: deps.random, logger: deps.logger },
+      deps,
     );
+    this.#options = options;
+    this.#deps = deps;
     const dir = options.queue.dir;
     this.#disk =
       dir !== undefined && deps.queueFs !== undefined
@@ -261,65 +241,29 @@ class RemoteWriteSink implements Sink {
         : undefined;
   }
 
-  stats(): SinkStats {
-    return this.#queue.stats();
+  /** Takes the queue directory first (once), then delivers the queue. */
+  protected async deliver(queued: Queued, deadlineMs: number): Promise<SendReport> {
+    const disk = await this.#openDisk(deadlineMs);
+    if (disk.state === 'busy') {
+      // Sending now could overtake older batches in that directory: wait for it.
+      return buildReport({
+        samples: queued.samples,
+        droppedBeforeSend: queued.droppedBeforeSend,
+        drain: { ...EMPTY_DRAIN, pendingBatches: this.queue.length },
+        ...(disk.error !== undefined ? { error: disk.error } : {}),
+      });
+    }
+    const drain = await this.queue.drain({ deadlineMs, signal: this.closing.signal });
+    this.#dropCaches();
+    return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
   }
 
-  /**
-   * Encodes and queues the payload at once (so memory stays bounded by the queue even if calls pile up
-   * behind a slow receiver), then delivers the queue; deliveries of one sink never overlap.
-   */
-  send(payload: PushPayload, options: SendOptions = {}): Promise<SendReport> {
-    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
-    if (this.#closed) {
-      const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
-      return Promise.resolve(buildReport({ samples, drain: EMPTY_DRAIN, droppedBeforeSend: samples, error: 'sink is closed' }));
-    }
-    let queued: Queued;
-    try {
-      queued = this.#enqueuePayload(payload);
-    } catch (e) {
-      return Promise.resolve(crashReport(e, this.#queue.length, this.#headers.secrets()));
-    }
-    return this.#runner.run(async () => {
-      try {
-        const disk = await this.#openDisk(deadlineMs);
-        if (disk.state === 'busy') {
-          // Sending now could overtake older batches in that directory: wait for it.
-          return buildReport({
-            samples: queued.samples,
-            droppedBeforeSend: queued.droppedBeforeSend,
-            drain: { ...EMPTY_DRAIN, pendingBatches: this.#queue.length },
-            ...(disk.error !== undefined ? { error: disk.error } : {}),
-          });
-        }
-        const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-        this.#dropCaches();
-        return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
-      } catch (e) {
-        return crashReport(e, this.#queue.length, this.#headers.secrets());
-      }
-    });
-  }
-
-  close(options: CloseOptions = {}): Promise<SendReport> {
-    const alreadyClosed = this.#closed;
-    this.#closed = true;
-    if (!alreadyClosed) this.#closing.abort();
-    return closeOnce({
-      alreadyClosed,
-      runner: this.#runner,
-      close: () => this.#close(options),
-      crash: (e) => crashReport(e, this.#queue.length, this.#headers.secrets()),
-      release: () => {
-        this.#disk?.close(); this.#deps.transport.close();
-      },
-    });
+  protected release(): void {
+    this.#disk?.close();
   }
 
   /** Encodes the cycle (values, stale markers, metadata), batches it and queues it. Synchronous. */
-  #enqueuePayload(payload: PushPayload): Queued {
+  protected enqueue(payload: PushPayload): Queued {
     const { logger } = this.#deps;
     if (payload.timestampMs <= this.#lastTimestampMs) {
       logger.warn(
@@ -332,7 +276,7 @@ class RemoteWriteSink implements Sink {
     const statics = prepareStaticLabels(payload.extraLabels);
     if (!statics.ok) {
       const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
+      this.queue.countDropped(samples);
       logger.error({ sink: this.name, err: statics.error, droppedSamples: samples }, 'payload dropped');
       return { samples, droppedBeforeSend: samples, error: statics.error };
     }
@@ -345,7 +289,7 @@ class RemoteWriteSink implements Sink {
     });
     let droppedBeforeSend = encoded.invalidCount;
     if (encoded.invalidCount > 0) {
-      this.#queue.countDropped(encoded.invalidCount);
+      this.queue.countDropped(encoded.invalidCount);
       const level = encoded.firstInvalidReason === this.#lastInvalidReason ? 'debug' : 'warn';
       this.#lastInvalidReason = encoded.firstInvalidReason;
       logger[level]({ sink: this.name, invalidSeries: encoded.invalidCount, first: encoded.firstInvalidReason }, 'invalid series not sent');
@@ -372,7 +316,7 @@ class RemoteWriteSink implements Sink {
   /** Writes the batches to the queue directory when it is open (before queuing: the bounds may settle them), then queues them. */
   #queueBatches(batches: readonly RwBatch[]): number {
     if (this.#disk?.isOpen === true) for (const b of batches) this.#persist(b, this.#disk);
-    return this.#queue.enqueue(batches);
+    return this.queue.enqueue(batches);
   }
 
   #persist(batch: RwBatch, disk: QueueDir): void {
@@ -392,7 +336,7 @@ class RemoteWriteSink implements Sink {
     if (disk === undefined) return { state: 'none', dropped: 0 };
     if (disk.isOpen) return { state: 'open', dropped: 0 };
     const { clock, sleep, logger } = this.#deps;
-    const r = await disk.open({ deadlineMs, nowMs: () => clock.nowMs(), sleep, signal: this.#closing.signal });
+    const r = await disk.open({ deadlineMs, nowMs: () => clock.nowMs(), sleep, signal: this.closing.signal });
     if (r === 'busy') {
       const error = `queue directory ${disk.dir} is held by another sink of this process; sending waits until it is released`;
       this.#diskProblem('warn', error, 'queue directory busy');
@@ -406,7 +350,7 @@ class RemoteWriteSink implements Sink {
     let dropped = 0;
     for (const c of r.value.corrupt) {
       logger.warn({ sink: this.name, file: c.name, reason: c.reason, droppedSamples: c.samples }, 'corrupt queue file deleted');
-      this.#queue.countDropped(c.samples);
+      this.queue.countDropped(c.samples);
       dropped += c.samples;
     }
     const loaded = r.value.files.map(
@@ -426,7 +370,7 @@ class RemoteWriteSink implements Sink {
       loadedSamples += b.samples;
       newest = Math.max(newest, b.maxTimestampMs);
     }
-    const firstNew = this.#queue.batches()[0];
+    const firstNew = this.queue.batches()[0];
     if (firstNew !== undefined && firstNew.timestampMs !== undefined && newest >= firstNew.timestampMs) {
       logger.warn(
         { sink: this.name, newestQueuedMs: newest, firstNewMs: firstNew.timestampMs },
@@ -434,8 +378,8 @@ class RemoteWriteSink implements Sink {
       );
     }
     this.#lastTimestampMs = Math.max(this.#lastTimestampMs, newest);
-    dropped += this.#queue.restore(loaded);
-    for (const b of this.#queue.batches()) {
+    dropped += this.queue.restore(loaded);
+    for (const b of this.queue.batches()) {
       if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
     }
     logger.info(
@@ -453,12 +397,11 @@ class RemoteWriteSink implements Sink {
   }
 
   #dropCaches(): void {
-    for (const b of this.#queue.batches()) if (b instanceof RwBatch) b.dropCache();
+    for (const b of this.queue.batches()) if (b instanceof RwBatch) b.dropCache();
   }
 
-  async #close(options: CloseOptions): Promise<SendReport> {
+  protected async shutdown(options: CloseOptions, deadlineMs: number): Promise<SendReport> {
     const now = this.#deps.clock.nowMs();
-    const deadlineMs = options.deadlineMs ?? now + this.#options.sendDeadlineMs;
     let samples = 0;
     if (options.staleMarkers !== false) {
       // The markers must be later than every sample already sent for their series.
@@ -469,10 +412,10 @@ class RemoteWriteSink implements Sink {
     }
     // A sink that queued nothing never takes its directory (e.g. one a reload built and discarded).
     let diskDropped = 0;
-    if (this.#queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
-    const drain = await this.#queue.drain({ deadlineMs });
+    if (this.queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
+    const drain = await this.queue.drain({ deadlineMs });
     if (this.#disk?.isOpen === true) {
-      const left = this.#queue.release();
+      const left = this.queue.release();
       if (left.keptBatches > 0) {
         this.#deps.logger.info(
           { sink: this.name, dir: this.#disk.dir, batches: left.keptBatches, samples: left.keptSamples },
@@ -487,7 +430,7 @@ class RemoteWriteSink implements Sink {
       const error = [drainError, kept].filter((e) => e !== undefined).join('; ');
       return buildReport({ samples, drain: drained, droppedBeforeSend: left.droppedSamples + diskDropped, ...(error !== '' ? { error } : {}) });
     }
-    const lost = this.#queue.dropAll();
+    const lost = this.queue.dropAll();
     if (lost > 0) {
       this.#deps.logger.warn({ sink: this.name, droppedSamples: lost }, 'shutdown: samples still queued were dropped');
     }
