@@ -4,7 +4,8 @@
  *
  *   node build/bench/bench.js [--procs 1500] [--scrapes N] [--memory-cycles 300] [--churn 1]
  *                             [--node-threaded 3] [--python-threaded 3] [--no-reference] [--no-floor]
- *                             [--no-encode] [--encode-only] [--cpu-prof DIR] [--procpush-yaml TEXT]
+ *                             [--no-encode] [--encode-only] [--no-steady] [--steady-cycles 60]
+ *                             [--cpu-prof DIR] [--procpush-yaml TEXT]
  *                             [--node-flags "--flag …"] [--out bench-results.json]
  *
  * 1. In process: the cost of building, encoding and compressing one remote-write request of 10,000
@@ -21,7 +22,10 @@
  *    both, each after the last 8 cycles before it ran at 3 s intervals (a real agent runs one cycle per
  *    15 s, at which pace V8 gives back the young generation a burst of cycles grew; the RSS right after
  *    the burst is reported as well). Run by default at up to 2,000 processes.
- * 5. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
+ * 5. The guard of the memory techniques (src/base/memory.ts, bench/steady.ts): a separate node process
+ *    runs steady collection cycles of this tree's code over the same fleet and reports the heap a
+ *    cycle leaves to the old generation and what survives a full collection (both should stay near 0).
+ * 6. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
  *
  * Every process started runs in its own process group and is killed on every path (children.ts).
  */
@@ -51,6 +55,8 @@ const TARGETS = {
   rssAfter100Bytes: 60 * 1024 * 1024,
   rssGrowthBytes: 2 * 1024 * 1024,
   encodeMs: 20,
+  /** Old-generation growth a steady cycle leaves behind (bench/steady.ts). */
+  steadyPromotedBytes: 32 * 1024,
 } as const;
 
 interface Args {
@@ -64,6 +70,8 @@ interface Args {
   floor: boolean;
   encode: boolean;
   encodeOnly: boolean;
+  steady: boolean;
+  steadyCycles: number;
   cpuProfDir: string | undefined;
   procpushYaml: string;
   nodeFlags: string[];
@@ -82,6 +90,8 @@ function parseArgs(argv: readonly string[]): Args {
     floor: true,
     encode: true,
     encodeOnly: false,
+    steady: true,
+    steadyCycles: 60,
     cpuProfDir: undefined,
     procpushYaml: '',
     nodeFlags: [],
@@ -127,6 +137,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case 'encode-only':
         a.encodeOnly = true;
+        break;
+      case 'no-steady':
+        a.steady = false;
+        break;
+      case 'steady-cycles':
+        a.steadyCycles = number(flag, value());
         break;
       case 'cpu-prof':
         a.cpuProfDir = resolve(value() ?? 'bench-profiles');
@@ -390,6 +406,12 @@ async function main(): Promise<void> {
       };
     }
 
+    let steady: SteadyResult | undefined;
+    if (args.steady) {
+      process.stderr.write(`steady cycles: ${args.steadyCycles} in a separate process (memory techniques)…\n`);
+      steady = runSteady(args.steadyCycles);
+    }
+
     const pp = measured.find((m) => m.name === 'procpush');
     const ref = measured.find((m) => m.name === 'process-exporter');
     const fl = measured.find((m) => m.name.startsWith('floor'));
@@ -409,7 +431,11 @@ async function main(): Promise<void> {
       measured,
       ratios: { procpushVsReference: ratioRef, procpushVsFloor: ratioFloor },
       memory: memory ?? null,
+      steady: steady ?? null,
       targets: {
+        ...(steady === undefined
+          ? {}
+          : { steadyPromoted: { targetBytes: TARGETS.steadyPromotedBytes, value: steady.promotedBytesPerCycle, met: steady.promotedBytesPerCycle <= TARGETS.steadyPromotedBytes } }),
         cpuVsReference: { target: TARGETS.cpuVsReference, value: ratioRef, met: ratioRef <= TARGETS.cpuVsReference },
         cpuVsFloor: { target: TARGETS.cpuVsFloor, value: ratioFloor, met: ratioFloor <= TARGETS.cpuVsFloor },
         ...(memory === undefined
@@ -428,6 +454,25 @@ async function main(): Promise<void> {
     children.killAllSync();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+interface SteadyResult {
+  readonly procs: number;
+  readonly cycles: number;
+  readonly samplesPerCycle: number;
+  readonly promotedBytesPerCycle: number;
+  readonly retainedBytesPerCycle: number;
+  readonly majorGcs: number;
+}
+
+/** bench/steady.ts in its own node process (nothing else allocates there). */
+function runSteady(cycles: number): SteadyResult {
+  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./steady.js', import.meta.url)), '--cycles', String(cycles)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  return JSON.parse(out) as SteadyResult;
 }
 
 /** Prints the table and merges the results into the JSON file. */
@@ -465,6 +510,15 @@ function report(args: Args, results: Record<string, unknown>, run: Record<string
         `  (RSS right after the back-to-back cycles, before settling: ${fmt((memory.burstRssAt100Bytes ?? NaN) / MB, 1)} MB at 100, ${fmt((memory.burstRssAtEndBytes ?? NaN) / MB, 1)} MB at ${memory.cycles})`,
       );
     }
+  }
+  const steady = run?.steady as SteadyResult | null | undefined;
+  if (steady !== undefined && steady !== null) {
+    const t = run?.targets as Record<string, { met: boolean }> | undefined;
+    lines.push(
+      `steady cycle (${steady.procs} processes, ${steady.cycles} cycles, own process): ${fmt(steady.promotedBytesPerCycle / 1024, 1)} KiB/cycle to the old generation ` +
+        `(target ≤ ${TARGETS.steadyPromotedBytes / 1024})${t?.['steadyPromoted']?.met === true ? '  ✓' : '  ✗'}, ${fmt(steady.retainedBytesPerCycle / 1024, 1)} KiB/cycle kept after a full GC` +
+        (steady.majorGcs > 0 ? ` (${steady.majorGcs} major GC during the cycles: a lower bound)` : ''),
+    );
   }
   if (encode !== undefined) {
     lines.push(

@@ -165,3 +165,43 @@ describe('file cycles', () => {
     assert.deepEqual(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]])), [['a.ts', 'b.ts', 'c.ts']]);
   });
 });
+
+/**
+ * Files and packages loaded when src/cli.ts starts, following the static value imports (not
+ * `import type`, which TypeScript erases, and not `import()`, which runs only when called).
+ */
+function loadedAtStart(entry: string): { files: Set<string>; packages: Set<string> } {
+  const src = join(ROOT, 'src');
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    const text = readFileSync(join(src, file), 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'([^']+)'/gm)) {
+      const spec = m[1] ?? '';
+      if (spec.startsWith('.')) visit(relative(src, resolve(dirname(join(src, file)), spec.replace(/\.js$/, '.ts'))));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
+describe('what serve and explain load', () => {
+  it('neither the push stack nor zod nor node-cron: the sinks, protobufjs and the scheduler load only for run, once and check', () => {
+    const { files, packages } = loadedAtStart('cli.ts');
+    // cli.ts loads the CLI with import(): follow it, as every command does.
+    for (const f of loadedAtStart('cli/main.ts').files) files.add(f);
+    for (const p of loadedAtStart('cli/main.ts').packages) packages.add(p);
+    assert.ok(files.has('daemon/serve.ts') && files.has('config/load.ts') && files.has('collector/explain.ts'), [...files].join(' '));
+    for (const heavy of ['zod', 'protobufjs', 'node-cron', 'snappyjs']) assert.ok(!packages.has(heavy), `${heavy} is loaded at start: ${[...packages].join(' ')}`);
+    const pushStack = [...files].filter((f) => /^push\/(create-sink|node-deps|delivery-queue|sink-common)\.ts$|^push\/(remote-write|pushgateway)\/|^agent\/(agent|schedule)\.ts$|^daemon\/(run|once|check|daemon|agent-setup)\.ts$/.test(f));
+    assert.deepEqual(pushStack, []);
+  });
+
+  it('the test sees the push stack where it is loaded', () => {
+    const { files, packages } = loadedAtStart('daemon/run.ts');
+    assert.ok(files.has('push/create-sink.ts') && packages.has('protobufjs') && packages.has('node-cron'), [...packages].join(' '));
+  });
+});
