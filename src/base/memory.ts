@@ -34,9 +34,12 @@ import type { Counts, Memory } from './process.js';
 /** A fraction: a number field first written with it is stored as an unboxed double (technique 1). */
 export const DOUBLE_SEED = 0.5;
 
-/** Zeroed counts whose fields V8 stores as unboxed doubles (technique 1). */
+/**
+ * Counts whose fields V8 stores as unboxed doubles (technique 1). Every field holds DOUBLE_SEED: the
+ * caller overwrites them all before use (tracker/counts.ts: ownedCounts).
+ */
 export function doubleCounts(): Counts {
-  const c: Counts = {
+  return {
     cpuUser: 0.5,
     cpuSystem: 0.5,
     readBytes: 0.5,
@@ -46,26 +49,11 @@ export function doubleCounts(): Counts {
     ctxSwitchVoluntary: 0.5,
     ctxSwitchNonvoluntary: 0.5,
   };
-  c.cpuUser = 0;
-  c.cpuSystem = 0;
-  c.readBytes = 0;
-  c.writeBytes = 0;
-  c.majorPageFaults = 0;
-  c.minorPageFaults = 0;
-  c.ctxSwitchVoluntary = 0;
-  c.ctxSwitchNonvoluntary = 0;
-  return c;
 }
 
-/** Zeroed memory figures whose fields V8 stores as unboxed doubles (technique 1). */
+/** Memory figures whose fields V8 stores as unboxed doubles (technique 1); the caller overwrites them all before use. */
 export function doubleMemory(): Memory {
-  const m: Memory = { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 };
-  m.residentBytes = 0;
-  m.virtualBytes = 0;
-  m.vmSwapBytes = 0;
-  m.proportionalBytes = 0;
-  m.proportionalSwapBytes = 0;
-  return m;
+  return { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 };
 }
 
 /**

@@ -147,7 +147,8 @@ const common = {
   retry: withDefaultInput(retry, EMPTY_MAP),
 };
 
-interface RawCommon {
+/** The keys every sink type has, as read (durations in ms). */
+export interface RawCommon {
   readonly type: 'remote_write' | 'pushgateway';
   readonly name: string | undefined;
   readonly url: string;
@@ -176,7 +177,8 @@ function checkCommon(raw: RawCommon, report: (path: readonly (string | number)[]
   if (raw.timeout <= 0 || raw.send_deadline <= 0) report(['timeout'], 'timeout and send_deadline must be positive');
 }
 
-function toCommon(raw: RawCommon): Omit<RemoteWriteSinkConfig, 'type' | 'maxSamplesPerSend' | 'maxBytesPerSend' | 'sendMetadata' | 'queue'> {
+/** The common keys of a sink entry into the config the factory takes. */
+export function sinkCommonConfig(raw: RawCommon): Omit<RemoteWriteSinkConfig, 'type' | 'maxSamplesPerSend' | 'maxBytesPerSend' | 'sendMetadata' | 'queue'> {
   const u = new URL(raw.url); // checked by the url key
   const auth: AuthConfig =
     raw.basic_auth !== undefined
@@ -234,7 +236,7 @@ const remoteWrite = mapped(
   ),
   (raw): RemoteWriteSinkConfig => ({
     type: 'remote_write',
-    ...toCommon(raw),
+    ...sinkCommonConfig(raw),
     maxSamplesPerSend: raw.max_samples_per_send,
     maxBytesPerSend: raw.max_bytes_per_send,
     sendMetadata: raw.send_metadata,
@@ -272,7 +274,7 @@ const pushgateway = mapped(
   ),
   (raw): PushgatewaySinkConfig => ({
     type: 'pushgateway',
-    ...toCommon(raw),
+    ...sinkCommonConfig(raw),
     job: raw.job,
     grouping: Object.entries(raw.grouping).map(([name, value]) => ({ name, value })),
     deleteOnShutdown: raw.delete_on_shutdown,

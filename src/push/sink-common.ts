@@ -146,6 +146,8 @@ export interface SinkSkeletonDeps {
   readonly random: () => number;
   readonly logger: PushLogger;
   readonly readTextFile: ReadTextFile;
+  /** procpush version for the User-Agent (`procpush/<version>`). */
+  readonly version: string;
 }
 
 /**

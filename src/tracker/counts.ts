@@ -69,7 +69,8 @@ export function setZero(c: Counts): void {
 /** Counts the hot path overwrites every cycle: unboxed doubles (base/memory.ts), zero or a copy of `from`. */
 export function ownedCounts(from?: Readonly<Counts>): Counts {
   const c = doubleCounts();
-  if (from !== undefined) copyInto(c, from);
+  if (from === undefined) setZero(c);
+  else copyInto(c, from);
   return c;
 }
 

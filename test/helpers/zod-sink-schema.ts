@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 import { parseByteSize, parseDurationMs } from '../../src/base/units.js';
-import { PUSHGATEWAY_RESERVED_HEADERS, REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig } from '../../src/push/http/auth.js';
+import { sinkCommonConfig } from '../../src/config/sinks.js';
+import { PUSHGATEWAY_RESERVED_HEADERS, REMOTE_WRITE_RESERVED_HEADERS } from '../../src/push/http/auth.js';
 import { isValidUserLabelName } from '../../src/push/series-labels.js';
 import type { PushgatewaySinkConfig, RemoteWriteSinkConfig } from '../../src/push/sink-config.js';
 
@@ -166,46 +167,9 @@ function checkCommon(raw: RawCommon, ctx: z.core.$RefinementCtx): void {
   }
 }
 
+/** The common keys into the config: shared with config/sinks.ts (the oracle checks what is accepted and the rest of the mapping). */
 function toCommon(raw: RawCommon): CommonSinkConfig {
-  const u = URL.canParse(raw.url) ? new URL(raw.url) : new URL('http://invalid'); // transforms only run on valid input
-  const auth: AuthConfig =
-    raw.basic_auth !== undefined
-      ? {
-          kind: 'basic',
-          username: raw.basic_auth.username,
-          password:
-            raw.basic_auth.password_file !== undefined ? { file: raw.basic_auth.password_file } : { inline: raw.basic_auth.password ?? '' },
-        }
-      : raw.bearer_token !== undefined
-        ? { kind: 'bearer', token: { inline: raw.bearer_token } }
-        : raw.bearer_token_file !== undefined
-          ? { kind: 'bearer', token: { file: raw.bearer_token_file } }
-          : { kind: 'none' };
-  const tls = raw.tls_config;
-  return {
-    name: raw.name ?? `${raw.type}:${u.host}${u.pathname.replace(/\/+$/, '')}`,
-    url: raw.url,
-    headers: raw.headers,
-    auth,
-    ...(tls !== undefined
-      ? {
-          tls: {
-            insecureSkipVerify: tls.insecure_skip_verify,
-            ...(tls.ca_file !== undefined ? { caFile: tls.ca_file } : {}),
-            ...(tls.cert_file !== undefined ? { certFile: tls.cert_file } : {}),
-            ...(tls.key_file !== undefined ? { keyFile: tls.key_file } : {}),
-          },
-        }
-      : {}),
-    timeoutMs: raw.timeout,
-    sendDeadlineMs: raw.send_deadline,
-    retry: {
-      minBackoffMs: raw.retry.min_backoff,
-      maxBackoffMs: raw.retry.max_backoff,
-      maxRetries: raw.retry.max_retries,
-      maxRetryAfterMs: raw.retry.max_retry_after,
-    },
-  };
+  return sinkCommonConfig({ ...raw, name: raw.name, basic_auth: raw.basic_auth === undefined ? undefined : { password: undefined, password_file: undefined, ...raw.basic_auth }, bearer_token: raw.bearer_token, bearer_token_file: raw.bearer_token_file, tls_config: raw.tls_config === undefined ? undefined : { ca_file: undefined, cert_file: undefined, key_file: undefined, ...raw.tls_config } });
 }
 
 const remoteWrite = remoteWriteRaw.superRefine(checkCommon).transform(

@@ -13,12 +13,11 @@
 
 import { renderExposition } from '../../series/exposition.js';
 import type { Label, MetricFamily, Sample } from '../../series/types.js';
-import type { ClosableTransport, PushClock, Sleep } from '../deps.js';
 import type { Batch, RetryOptions } from '../delivery-queue.js';
-import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
+import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig } from '../http/auth.js';
 import { buildSeriesLabels, labelSetKey, prepareStaticLabels } from '../series-labels.js';
-import { buildReport, countSamples, SinkSkeleton, type Queued } from '../sink-common.js';
-import type { CloseOptions, PushLogger, PushPayload, SendReport, Sink } from '../types.js';
+import { buildReport, countSamples, SinkSkeleton, type Queued, type SinkSkeletonDeps } from '../sink-common.js';
+import type { CloseOptions, PushPayload, SendReport, Sink } from '../types.js';
 import { buildPushgatewayUrl } from './pushgateway-url.js';
 
 /** Text exposition 0.0.4 (push-protocols.md §1.4: the gateway parses anything else as this anyway). */
@@ -44,15 +43,7 @@ export interface PushgatewaySinkOptions {
   readonly retry: RetryOptions;
 }
 
-export interface PushgatewaySinkDeps {
-  readonly transport: ClosableTransport;
-  readonly clock: PushClock;
-  readonly sleep: Sleep;
-  readonly random: () => number;
-  readonly logger: PushLogger;
-  readonly readTextFile: ReadTextFile;
-  readonly version: string;
-}
+export type PushgatewaySinkDeps = SinkSkeletonDeps;
 
 export function createPushgatewaySink(options: PushgatewaySinkOptions, deps: PushgatewaySinkDeps): Sink {
   return new PushgatewaySink(options, deps);

@@ -10,12 +10,12 @@
  */
 
 import { ok, err, type Result } from '../../base/result.js';
-import type { ClosableTransport, PushClock, QueueFs, Sleep } from '../deps.js';
+import type { QueueFs } from '../deps.js';
 import type { Batch, QueueLimits, RetryOptions } from '../delivery-queue.js';
-import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
+import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig } from '../http/auth.js';
 import { prepareStaticLabels } from '../series-labels.js';
-import { buildReport, countSamples, EMPTY_DRAIN, SinkSkeleton, type Queued } from '../sink-common.js';
-import type { CloseOptions, PushLogger, PushPayload, SendReport, Sink } from '../types.js';
+import { buildReport, countSamples, EMPTY_DRAIN, SinkSkeleton, type Queued, type SinkSkeletonDeps } from '../sink-common.js';
+import type { CloseOptions, PushPayload, SendReport, Sink } from '../types.js';
 import {
   compressWriteRequest,
   encodeMetadataEntries,
@@ -56,15 +56,8 @@ export interface RemoteWriteSinkOptions {
   readonly queue: RemoteWriteQueueOptions;
 }
 
-export interface RemoteWriteSinkDeps {
+export interface RemoteWriteSinkDeps extends SinkSkeletonDeps {
   readonly wire: RemoteWriteWire;
-  readonly transport: ClosableTransport;
-  readonly clock: PushClock;
-  readonly sleep: Sleep;
-  readonly random: () => number;
-  readonly logger: PushLogger;
-  readonly readTextFile: ReadTextFile;
-  readonly version: string;
   /** Required when `queue.dir` is set. */
   readonly queueFs?: QueueFs;
 }
