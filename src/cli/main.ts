@@ -12,9 +12,8 @@ import { loadConfig, type Config } from '../config/load.js';
 import { formatConfigIssue } from '../config/issues.js';
 import { explainProcesses } from '../collector/explain.js';
 import { openSource } from '../collector/open.js';
-import { serve } from '../daemon/serve.js';
+import { serveUntilStopped } from '../daemon/serve.js';
 import { RuntimeError, UsageError, type CommandEnv } from '../daemon/env.js';
-import { closeServer } from '../daemon/listener.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../base/logger.js';
 import type { LogLevel } from '../base/logger.js';
 import { describeError } from '../base/result.js';
@@ -135,27 +134,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function dispatch(name: string, config: Config, flags: ParsedFlags, reload: () => ReturnType<typeof loadConfig>, env: CommandEnv): Promise<number> {
   switch (name) {
-    case 'serve': {
-      const server = await serve(
+    case 'serve':
+      return await serveUntilStopped(
         config,
         { listenAddress: str(flags, 'web.listen-address') ?? ':9256', telemetryPath: str(flags, 'web.telemetry-path') ?? '/metrics' },
         env,
       );
-      const stop = (signal: string): void => {
-        env.logger.info({ signal }, 'shutting down');
-        closeServer(server);
-      };
-      process.once('SIGTERM', () => {
-        stop('SIGTERM');
-      });
-      process.once('SIGINT', () => {
-        stop('SIGINT');
-      });
-      await new Promise<void>((resolve) => server.once('close', () => {
-        resolve();
-      }));
-      return 0;
-    }
     case 'once': {
       const { once } = await import('../daemon/once.js');
       return await once(config, { output: str(flags, 'output'), statePath: str(flags, 'state') }, env);

@@ -7,7 +7,7 @@ import { VERSION } from '../base/version.js';
 import { collectStartupGarbage } from '../base/memory.js';
 import { monotonicMs } from '../base/monotonic.js';
 import { RuntimeError, type CommandEnv } from './env.js';
-import { listen, parseListenAddress } from './listener.js';
+import { closeServer, listen, parseListenAddress } from './listener.js';
 
 export interface ServeOptions {
   readonly listenAddress: string;
@@ -51,4 +51,25 @@ export async function serve(config: Config, opts: ServeOptions, env: CommandEnv)
   env.logger.info({ source: config.namingSource, procfs: config.collection.procfs, listen: opts.listenAddress, path: opts.telemetryPath }, 'serving metrics');
   collectStartupGarbage();
   return server;
+}
+
+/** `serve` until SIGTERM or SIGINT closes the server; resolves to the exit code. */
+export async function serveUntilStopped(config: Config, opts: ServeOptions, env: CommandEnv): Promise<number> {
+  const server = await serve(config, opts, env);
+  const stop = (signal: string): void => {
+    env.logger.info({ signal }, 'shutting down');
+    closeServer(server);
+  };
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
+  await new Promise<void>((resolve) =>
+    server.once('close', () => {
+      resolve();
+    }),
+  );
+  return 0;
 }

@@ -83,7 +83,7 @@ export interface TrackedProc {
   /**
    * Wchan of each thread counted once ("" is never a key) for a multi-threaded process; undefined
    * for a single-threaded one, whose only wchan is `metrics.wchan` (a map per process would cost
-   * ~180 bytes each for the common case).
+   * more than its counters in the common case).
    */
   readonly wchans: ReadonlyMap<string, number> | undefined;
   readonly lastCycle: number;
