@@ -4,9 +4,9 @@
  *
  *   node build/bench/bench.js [--procs 1500] [--scrapes N] [--memory-cycles 300] [--churn 1]
  *                             [--node-threaded 3] [--python-threaded 3] [--no-reference] [--no-floor]
- *                             [--no-encode] [--encode-only] [--cpu-prof DIR] [--procpush-yaml TEXT]
- *                             [--node-flags "--flag …"] [--lifetime-checkpoints 2] [--lifetime-only]
- *                             [--out bench-results.json]
+ *                             [--no-encode] [--encode-only] [--no-steady] [--steady-cycles 60]
+ *                             [--cpu-prof DIR] [--procpush-yaml TEXT] [--node-flags "--flag …"]
+ *                             [--lifetime-checkpoints 2] [--lifetime-only] [--out bench-results.json]
  *
  * 1. In process: the cost of building, encoding and compressing one remote-write request of 10,000
  *    series with the sink's real encoder (bench/encode.ts).
@@ -22,12 +22,15 @@
  *    both, each after the last 8 cycles before it ran at 3 s intervals (a real agent runs one cycle per
  *    15 s, at which pace V8 gives back the young generation a burst of cycles grew; the RSS right after
  *    the burst is reported as well). Run by default at up to 2,000 processes.
- * 5. Lifetime (bench/lifetime.ts): `procpush run` as deployed (15 s interval, state checkpoint every
+ * 5. The guard of the memory techniques (src/base/memory.ts, bench/steady.ts): a separate node process
+ *    runs steady collection cycles of this tree's code over the same fleet and reports the heap a
+ *    cycle leaves to the old generation and what survives a full collection (both should stay near 0).
+ * 6. Lifetime (bench/lifetime.ts): `procpush run` as deployed (15 s interval, state checkpoint every
  *    60 s, remote write with queue.dir) on the same fleet with a healthy receiver: disk writes per
  *    second over `--lifetime-checkpoints` whole checkpoint periods (0 skips it), the state file's bytes
  *    per tracked process, a restart (SIGTERM to the first new push) and SIGTERM to exit with the
  *    receiver down. `--lifetime-only` skips the CPU and memory measurements.
- * 6. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
+ * 7. Prints a table and merges the results into the JSON file under `runs["<procs>"]` and `encode`.
  *
  * Every process started runs in its own process group and is killed on every path (children.ts).
  */
@@ -58,6 +61,8 @@ const TARGETS = {
   rssAfter100Bytes: 60 * 1024 * 1024,
   rssGrowthBytes: 2 * 1024 * 1024,
   encodeMs: 20,
+  /** Old-generation growth a steady cycle leaves behind (bench/steady.ts). */
+  steadyPromotedBytes: 32 * 1024,
   /** State plus queue written while the receiver is healthy (issue 11). */
   diskBytesPerSecond: 2048,
   stateBytesPerProcess: 100,
@@ -77,6 +82,8 @@ interface Args {
   floor: boolean;
   encode: boolean;
   encodeOnly: boolean;
+  steady: boolean;
+  steadyCycles: number;
   cpuProfDir: string | undefined;
   procpushYaml: string;
   nodeFlags: string[];
@@ -97,6 +104,8 @@ function parseArgs(argv: readonly string[]): Args {
     floor: true,
     encode: true,
     encodeOnly: false,
+    steady: true,
+    steadyCycles: 60,
     cpuProfDir: undefined,
     procpushYaml: '',
     nodeFlags: [],
@@ -144,6 +153,12 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case 'encode-only':
         a.encodeOnly = true;
+        break;
+      case 'no-steady':
+        a.steady = false;
+        break;
+      case 'steady-cycles':
+        a.steadyCycles = number(flag, value());
         break;
       case 'cpu-prof':
         a.cpuProfDir = resolve(value() ?? 'bench-profiles');
@@ -426,6 +441,11 @@ async function main(): Promise<void> {
       };
     }
 
+    let steady: SteadyResult | undefined;
+    if (args.steady) {
+      process.stderr.write(`steady cycles: ${args.steadyCycles} in a separate process (memory techniques)…\n`);
+      steady = runSteady(args.steadyCycles);
+    }
     // The serve processes are done; the lifetime run has the machine (and the fleet) to itself.
     for (const sv of servers.splice(0)) await children.stop(sv.proc);
     const lifetime = await runLifetime();
@@ -449,9 +469,13 @@ async function main(): Promise<void> {
       measured,
       ratios: { procpushVsReference: ratioRef, procpushVsFloor: ratioFloor },
       memory: memory ?? null,
+      steady: steady ?? null,
       lifetime: lifetime ?? null,
       targets: {
         ...lifetimeTargets(lifetime),
+        ...(steady === undefined
+          ? {}
+          : { steadyPromoted: { targetBytes: TARGETS.steadyPromotedBytes, value: steady.promotedBytesPerCycle, met: steady.promotedBytesPerCycle <= TARGETS.steadyPromotedBytes } }),
         cpuVsReference: { target: TARGETS.cpuVsReference, value: ratioRef, met: ratioRef <= TARGETS.cpuVsReference },
         cpuVsFloor: { target: TARGETS.cpuVsFloor, value: ratioFloor, met: ratioFloor <= TARGETS.cpuVsFloor },
         ...(memory === undefined
@@ -470,6 +494,25 @@ async function main(): Promise<void> {
     children.killAllSync();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+interface SteadyResult {
+  readonly procs: number;
+  readonly cycles: number;
+  readonly samplesPerCycle: number;
+  readonly promotedBytesPerCycle: number;
+  readonly retainedBytesPerCycle: number;
+  readonly majorGcs: number;
+}
+
+/** bench/steady.ts in its own node process (nothing else allocates there). */
+function runSteady(cycles: number): SteadyResult {
+  const out = execFileSync(process.execPath, [fileURLToPath(new URL('./steady.js', import.meta.url)), '--cycles', String(cycles)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  return JSON.parse(out) as SteadyResult;
 }
 
 function lifetimeTargets(l: LifetimeResult | undefined): Record<string, { target: number; value: number; met: boolean }> {
@@ -535,6 +578,15 @@ function report(args: Args, results: Record<string, unknown>, run: Record<string
         `  (RSS right after the back-to-back cycles, before settling: ${fmt((memory.burstRssAt100Bytes ?? NaN) / MB, 1)} MB at 100, ${fmt((memory.burstRssAtEndBytes ?? NaN) / MB, 1)} MB at ${memory.cycles})`,
       );
     }
+  }
+  const steady = run?.steady as SteadyResult | null | undefined;
+  if (steady !== undefined && steady !== null) {
+    const t = run?.targets as Record<string, { met: boolean }> | undefined;
+    lines.push(
+      `steady cycle (${steady.procs} processes, ${steady.cycles} cycles, own process): ${fmt(steady.promotedBytesPerCycle / 1024, 1)} KiB/cycle to the old generation ` +
+        `(target ≤ ${TARGETS.steadyPromotedBytes / 1024})${t?.['steadyPromoted']?.met === true ? '  ✓' : '  ✗'}, ${fmt(steady.retainedBytesPerCycle / 1024, 1)} KiB/cycle kept after a full GC` +
+        (steady.majorGcs > 0 ? ` (${steady.majorGcs} major GC during the cycles: a lower bound)` : ''),
+    );
   }
   const lifetime = run?.lifetime as LifetimeResult | null | undefined;
   if (lifetime !== undefined && lifetime !== null) lines.push(...lifetimeLines(lifetime, run?.targets as Record<string, { value: number; met: boolean }>));

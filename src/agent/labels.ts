@@ -1,12 +1,31 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { Result } from '../base/result.js';
 import { err, ok } from '../base/result.js';
+import { isValidUserLabelName } from '../push/series-labels.js';
+import { BUDGET_FAMILIES, FAMILIES } from '../series/namedprocess.js';
 import type { Label } from '../series/types.js';
+import { SELF_FAMILIES } from './self-metrics.js';
 
-/** Labels the namedprocess series carry themselves; a static label may never shadow one of them. */
-export const DATA_LABELS = ['groupname', 'mode', 'memtype', 'state', 'wchan', 'threadname', 'ctxswitchtype', 'iomode', 'sink', 'job'] as const;
+/**
+ * The label names of the series procpush pushes, derived from the metric catalogue (the namedprocess
+ * families, the cycle-budget families and the procpush_* self-metrics), plus `job`, which the
+ * Pushgateway's grouping key sets. A static label may never have one of these names: it would replace
+ * or be replaced by a label of the series themselves.
+ */
+export const SERIES_LABEL_NAMES: ReadonlySet<string> = new Set([
+  ...[...Object.values(FAMILIES), ...Object.values(BUDGET_FAMILIES), ...Object.values(SELF_FAMILIES)].flatMap((f) => f.labels),
+  'job',
+]);
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/**
+ * The one rule for a static label's name, used by the config check (`labels:`, located) and when the
+ * labels are resolved at run time: undefined when the name may be used.
+ */
+export function staticLabelNameProblem(name: string): string | undefined {
+  if (!isValidUserLabelName(name)) return 'invalid label name (must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __)';
+  if (SERIES_LABEL_NAMES.has(name)) return `"${name}" is a label of the series themselves and cannot be set statically`;
+  return undefined;
+}
 
 export interface HostFacts {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -37,25 +56,28 @@ export function firstHostAddress(interfaces: HostFacts['interfaces']): string | 
   return all.find((i) => i.family === 'IPv6' && !i.internal && !i.address.toLowerCase().startsWith('fe80'))?.address;
 }
 
+/** What is wrong with the static label `name` (of the config's `labels:`). */
+export interface LabelProblem {
+  readonly name: string;
+  readonly message: string;
+}
+
 /**
  * Resolves the static labels attached to every pushed series: `node` (default `$NODE_NAME`, else the
  * hostname), `ip` (default `$NODE_IP`, else the first non-loopback address), `instance` (default the
  * node name) and any extra ones, after `${ENV}` expansion. Sorted by name; empty values are dropped.
  */
-export function resolveStaticLabels(configured: Readonly<Record<string, string>>, host: HostFacts): Result<Label[], string[]> {
-  const problems: string[] = [];
+export function resolveStaticLabels(configured: Readonly<Record<string, string>>, host: HostFacts): Result<Label[], LabelProblem[]> {
+  const problems: LabelProblem[] = [];
   const values = new Map<string, string>();
   for (const [name, raw] of Object.entries(configured)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-      problems.push(`labels.${name}: invalid label name (must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __)`);
-      continue;
-    }
-    if ((DATA_LABELS as readonly string[]).includes(name)) {
-      problems.push(`labels.${name}: "${name}" is a label of the series themselves and cannot be set statically`);
+    const problem = staticLabelNameProblem(name);
+    if (problem !== undefined) {
+      problems.push({ name, message: problem });
       continue;
     }
     const expanded = expandEnv(raw, host.env);
-    if (!expanded.ok) problems.push(`labels.${name}: ${expanded.error}`);
+    if (!expanded.ok) problems.push({ name, message: expanded.error });
     else values.set(name, expanded.value);
   }
   const node = values.get('node') ?? nonEmpty(host.env['NODE_NAME']) ?? host.hostname;

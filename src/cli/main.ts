@@ -1,29 +1,24 @@
 /**
- * The CLI's dispatcher: flags, help, exit codes. Loaded by src/cli.ts after the V8 flags are set.
+ * The CLI: flags, help, dispatch and exit codes. Loaded by src/cli.ts after the V8 flags are set.
+ * Everything after the config is loaded runs in daemon/ (and collector/ for explain).
  *
- * The push stack (sinks, protobufjs, node-cron, the agent-config schema, the durable queue) is
- * imported only by the commands that push (`run`, `once`, `check`): `serve` and `explain` never load
- * it. Measured on `serve` at 1,580 processes: RSS 73.2 → 66.6 MB with this split (the young generation
- * no longer grows while modules load: see src/cli.ts), 60.7 MB once zod left the engine options too.
+ * The push stack (sinks, protobufjs, node-cron, the durable queue) is imported only by the commands
+ * that push (`run`, `once`, `retire`, `check`): `serve` and `explain` never load it (docs/architecture.md, Memory).
  */
 import { formatFlagHelp, parseGoFlags } from './flags.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
-import { ENGINE_FLAGS, resolveEngine, UsageError } from '../config/engine.js';
-import { writeFileSync } from 'node:fs';
-import { check, explain, once, RuntimeError, serve, startCollector } from '../daemon/serve.js';
-import { restoreSinkMemories, sinkMemories, StateInUseError } from '../daemon/state-session.js';
-import type { CommandEnv } from '../daemon/serve.js';
+import { COLLECTION_FLAGS } from '../config/flags.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { formatConfigIssue } from '../config/issues.js';
+import { explainProcesses } from '../collector/explain.js';
+import { openSource } from '../collector/open.js';
+import { serveUntilStopped } from '../daemon/serve.js';
+import { RuntimeError, UsageError, type CommandEnv } from '../daemon/env.js';
+import { SignalInbox } from '../daemon/signals.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../base/logger.js';
 import type { LogLevel } from '../base/logger.js';
 import { describeError } from '../base/result.js';
 import { VERSION } from '../base/version.js';
-import type * as PushStack from '../daemon/run.js';
-import { SignalInbox } from '../daemon/signals.js';
-
-type PushStack = typeof PushStack;
-
-/** The push commands' module, loaded on first use. */
-const pushStack = (): Promise<PushStack> => import('../daemon/run.js');
 
 const LOG_FLAG: FlagSpec = { name: 'log.level', kind: 'string', help: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' };
 
@@ -36,7 +31,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   serve: {
     summary: 'serve /metrics like process-exporter (a drop-in: same flags, same series)',
     flags: [
-      ...ENGINE_FLAGS,
+      ...COLLECTION_FLAGS,
       { name: 'web.listen-address', kind: 'string', help: 'address on which to expose metrics', defaultText: ':9256' },
       { name: 'web.telemetry-path', kind: 'string', help: 'path under which to expose metrics', defaultText: '/metrics' },
       LOG_FLAG,
@@ -45,7 +40,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   once: {
     summary: 'run one cycle: push it to the configured sinks (exit 1 if one did not take it), or print it when there are none',
     flags: [
-      ...ENGINE_FLAGS,
+      ...COLLECTION_FLAGS,
       { name: 'output', kind: 'string', help: 'where to write the exposition text; - for stdout (default when the config has no sinks)' },
       { name: 'state', kind: 'string', help: 'tracker state file, loaded and saved so successive runs continue the counters' },
       LOG_FLAG,
@@ -53,14 +48,14 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   run: {
     summary: 'the push agent: sample on a schedule and push to the configured sinks',
-    flags: [...ENGINE_FLAGS, LOG_FLAG],
+    flags: [...COLLECTION_FLAGS, LOG_FLAG],
   },
   retire: {
     summary: 'a node taken out for good: end its series (stale markers, Pushgateway DELETE), then remove its state and queues; exit 1 unless every sink took it',
-    flags: [...ENGINE_FLAGS, { name: 'state', kind: 'string', help: 'the state file, when it is not the config\'s (the --state of once runs)' }, LOG_FLAG],
+    flags: [...COLLECTION_FLAGS, { name: 'state', kind: 'string', help: 'the state file, when it is not the config\'s (the --state of once runs)' }, LOG_FLAG],
   },
-  check: { summary: 'validate a config and print the groups it defines', flags: [...ENGINE_FLAGS, LOG_FLAG] },
-  explain: { summary: 'show every live process, the rule that matched it (or why none did) and its group', flags: [...ENGINE_FLAGS, LOG_FLAG] },
+  check: { summary: 'validate a config and print the groups it defines', flags: [...COLLECTION_FLAGS, LOG_FLAG] },
+  explain: { summary: 'show every live process, the rule that matched it (or why none did) and its group', flags: [...COLLECTION_FLAGS, LOG_FLAG] },
 };
 
 function usage(): string {
@@ -121,88 +116,71 @@ export async function main(argv: readonly string[]): Promise<number> {
     logger: createLogger(level satisfies LogLevel),
     nowMs: () => Date.now(),
   };
+  // `run` catches its signals from the start: one during the startup waits for it (daemon/signals.ts).
+  const inbox = name === 'run' ? new SignalInbox() : undefined;
   try {
-    const engine = resolveEngine(flags);
-    switch (name) {
-      case 'serve': {
-        const server = await serve(
-          engine,
-          { listenAddress: str(flags, 'web.listen-address') ?? ':9256', telemetryPath: str(flags, 'web.telemetry-path') ?? '/metrics' },
-          env,
-        );
-        const stop = (signal: string): void => {
-          env.logger.info({ signal }, 'shutting down');
-          server.close();
-          server.closeAllConnections();
-        };
-        process.once('SIGTERM', () => { stop('SIGTERM'); });
-        process.once('SIGINT', () => { stop('SIGINT'); });
-        await new Promise<void>((resolve) => server.once('close', () => { resolve(); }));
-        return 0;
-      }
-      case 'once': {
-        const statePath = str(flags, 'state');
-        // Without a queue.dir, a remote-write sink queues what it could not send next to the state file.
-        const { createAgent, pushOnce, setUpAgent } = await pushStack();
-        const setup = setUpAgent(engine, env, { onceStatePath: statePath });
-        if (setup.sinks.length === 0) {
-          once(engine, { output: str(flags, 'output') ?? '-', statePath }, env);
-          return 0;
-        }
-        const started = startCollector(engine, statePath, '--state', env);
-        try {
-          restoreSinkMemories(setup.sinks, started.state.sinkMemory);
-          const agent = createAgent(started.collector, setup, env);
-          // The state is saved once the cycle is queued, before it is delivered: the next run then
-          // continues from it whatever this push gives (what is not delivered waits in the queue).
-          const delivered = await pushOnce(agent, setup, env.nowMs() + 30_000, env, () => {
-            started.state.session.checkpoint(started.collector, sinkMemories(setup.sinks), started.source.bootTimeSeconds, { final: true });
-          });
-          const output = str(flags, 'output');
-          if (output === '-') env.stdout(agent.exposition());
-          else if (output !== undefined) writeFileSync(output, agent.exposition());
-          return delivered ? 0 : 1;
-        } finally {
-          started.state.session.close();
-        }
-      }
-      case 'run': {
-        const inbox = new SignalInbox();
-        const { run } = await pushStack();
-        return await run(engine, () => resolveEngine(flags), env, inbox);
-      }
-      case 'retire': {
-        const { retire } = await import('../daemon/retire.js');
-        return await retire(engine, { statePath: str(flags, 'state') }, env);
-      }
-      case 'check': {
-        const { setUpAgent } = await pushStack();
-        const setup = setUpAgent(engine, env);
-        check(engine, env);
-        const sched = setup.sections.schedule;
-        env.stdout(
-          `schedule: ${sched.kind === 'interval' ? `every ${sched.intervalMs / 1000}s` : `cron ${sched.expression}`}\n` +
-            `labels: ${setup.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(' ')}\n` +
-            `sinks: ${setup.sinks.length === 0 ? 'none' : setup.sinks.map((k) => `${k.name} (${k.type} ${k.target})`).join(', ')}\n`,
-        );
-        return 0;
-      }
-      case 'explain':
-        explain(engine, env);
-        return 0;
-      default:
-        return 2;
-    }
+    const reload = (): ReturnType<typeof loadConfig> => loadConfig({ flags: flags.values });
+    const loaded = await reload();
+    if (!loaded.ok) throw new UsageError(loaded.error.map(formatConfigIssue).join('\n'));
+    const config = loaded.value;
+    if (name !== 'check') for (const w of config.warnings) env.logger.warn({ warning: formatConfigIssue(w) }, 'config warning');
+    return await dispatch(name, config, flags, reload, env, inbox);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`procpush ${name}: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof RuntimeError || e instanceof StateInUseError) {
+    if (e instanceof RuntimeError) {
       process.stderr.write(`procpush ${name}: ${e.message}\n`);
       return 1;
     }
     process.stderr.write(`procpush ${name}: internal error: ${describeError(e)}\n`);
     return 1;
+  }
+}
+
+async function dispatch(
+  name: string,
+  config: Config,
+  flags: ParsedFlags,
+  reload: () => ReturnType<typeof loadConfig>,
+  env: CommandEnv,
+  inbox: SignalInbox | undefined,
+): Promise<number> {
+  switch (name) {
+    case 'serve':
+      return await serveUntilStopped(
+        config,
+        { listenAddress: str(flags, 'web.listen-address') ?? ':9256', telemetryPath: str(flags, 'web.telemetry-path') ?? '/metrics' },
+        env,
+      );
+    case 'once': {
+      const { once } = await import('../daemon/once.js');
+      return await once(config, { output: str(flags, 'output'), statePath: str(flags, 'state') }, env);
+    }
+    case 'run': {
+      const { run } = await import('../daemon/run.js');
+      return await run(config, reload, env, inbox ?? new SignalInbox());
+    }
+    case 'retire': {
+      const { retire } = await import('../daemon/retire.js');
+      return await retire(config, { statePath: str(flags, 'state') }, env);
+    }
+    case 'check': {
+      const { check } = await import('../daemon/check.js');
+      for (const w of config.warnings) env.stdout(`warning: ${formatConfigIssue(w)}\n`);
+      check(config, env);
+      return 0;
+    }
+    case 'explain': {
+      const source = openSource(config.collection);
+      if (!source.ok) throw new RuntimeError(source.error);
+      const text = explainProcesses(config.collection, config.namer, source.value, env.nowMs);
+      if (!text.ok) throw new RuntimeError(text.error);
+      env.stdout(text.value);
+      return 0;
+    }
+    default:
+      return 2;
   }
 }

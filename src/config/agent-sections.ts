@@ -1,16 +1,16 @@
-import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+/**
+ * The push-agent sections of the config file: `schedule`, `labels`, `sinks`, `listen`, `state_file`,
+ * `state_checkpoint` and `shutdown`, read from the located document with config/schema.ts.
+ */
 import { parseDurationMs } from '../base/units.js';
-import { zodIssues } from './agent-config.js';
-import type { ConfigIssue } from './process-names.js';
-import { sinksConfigSchema } from '../push/sink-config.js';
-import type { SinkConfig } from '../push/sink-config.js';
-import type { Result } from '../base/result.js';
-import { err, ok } from '../base/result.js';
+import { staticLabelNameProblem } from '../agent/labels.js';
 import type { ScheduleSpec } from '../agent/schedule.js';
-import { validateCron } from '../agent/schedule.js';
+import type { SinkConfig } from '../push/sink-config.js';
+import { sinksSchema } from './sinks.js';
+import { convert, EMPTY_MAP, leaf, object, optional, record, string, withDefault, withDefaultInput, type Schema } from './schema.js';
+import { ok } from '../base/result.js';
 
-/** The push-agent sections of the config file (`schedule`, `labels`, `sinks`, `listen`). */
+/** The push-agent sections of the config file. */
 export interface AgentSections {
   readonly schedule: ScheduleSpec;
   /** Static labels as written (before `${ENV}` expansion and defaults). */
@@ -33,73 +33,90 @@ export interface AgentSections {
 
 export type StaleMarkerPolicy = 'auto' | 'always' | 'never';
 
-const scheduleSchema = z
-  .object({ interval: z.string().optional(), cron: z.string().optional() })
-  .strict()
-  .superRefine((s, ctx) => {
-    if ((s.interval === undefined) === (s.cron === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of interval and cron' });
-      return;
-    }
-    if (s.interval !== undefined) {
-      const ms = parseDurationMs(s.interval);
-      if (!ms.ok || ms.value < 1000) ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1s, such as 15s or 1m', path: ['interval'] });
-    }
-    if (s.cron !== undefined) {
-      const problem = validateCron(s.cron);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${problem}`, path: ['cron'] });
-    }
-  });
+/** The keys of these sections at the top level of the file. */
+export const AGENT_KEYS = ['schedule', 'labels', 'sinks', 'listen', 'state_file', 'state_checkpoint', 'shutdown'] as const;
 
-const sectionsSchema = z
-  .object({
-    schedule: scheduleSchema.default({ interval: '15s' }),
-    labels: z.record(z.string(), z.string()).default({}),
-    sinks: sinksConfigSchema.default([]),
-    listen: z.string().min(1).optional(),
-    state_file: z.string().optional(),
-    state_checkpoint: z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 60s (0s: every cycle)' }).default('60s'),
-    shutdown: z
-      .object({
-        timeout: z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 10s' }).default('10s'),
-        stale_markers: z
-          .union([z.enum(['auto', 'always', 'never']), z.boolean()], { message: 'expected auto, always or never' })
-          .default('auto'),
-      })
-      .strict()
-      .default({ timeout: '10s', stale_markers: 'auto' }),
-  })
-  .strip();
-
-function intervalMs(text: string): number {
-  const r = parseDurationMs(text);
-  return r.ok ? r.value : 15_000; // unreachable: the schema refused it already
+/** What the sections need from the world: the cron validator (node-cron's), when a cron schedule is given. */
+export interface AgentSectionDeps {
+  /** A problem with a cron expression, or undefined when it is valid. */
+  readonly validateCron: (expression: string) => string | undefined;
 }
 
-/** Validates the agent sections of an already loaded config text; issues carry file:line:field. */
-export function parseAgentSections(text: string, file: string): Result<AgentSections, ConfigIssue[]> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const data: unknown = doc.toJS() ?? {};
-  const parsed = sectionsSchema.safeParse(data);
-  if (!parsed.success) return err(zodIssues(parsed.error, doc, lineCounter, file, []));
-  const s = parsed.data;
-  const schedule: ScheduleSpec =
-    s.schedule.cron === undefined ? { kind: 'interval', intervalMs: intervalMs(s.schedule.interval ?? '15s') } : { kind: 'cron', expression: s.schedule.cron };
-  const timeout = parseDurationMs(s.shutdown.timeout);
-  const checkpoint = parseDurationMs(s.state_checkpoint);
-  const marks = s.shutdown.stale_markers;
-  return ok({
-    schedule,
-    labels: s.labels,
-    sinks: s.sinks,
-    listen: s.listen,
-    stateFile: s.state_file,
-    stateCheckpointMs: checkpoint.ok ? checkpoint.value : 60_000,
-    shutdown: {
-      timeoutMs: timeout.ok ? timeout.value : 10_000,
-      staleMarkers: marks === true ? 'always' : marks === false ? 'never' : marks,
-      staleMarkersBoolean: typeof marks === 'boolean',
+function scheduleSchema(deps: AgentSectionDeps): Schema<ScheduleSpec> {
+  return convert(
+    object(
+      { interval: optional(string()), cron: optional(string()) },
+      {
+        check: (s, report) => {
+          if ((s.interval === undefined) === (s.cron === undefined)) {
+            report([], 'set exactly one of interval and cron');
+            return;
+          }
+          if (s.interval !== undefined) {
+            const ms = parseDurationMs(s.interval);
+            if (!ms.ok || ms.value < 1000) report(['interval'], 'expected a duration of at least 1s, such as 15s or 1m');
+          }
+          if (s.cron !== undefined) {
+            const problem = deps.validateCron(s.cron);
+            if (problem !== undefined) report(['cron'], `invalid cron expression: ${problem}`);
+          }
+        },
+      },
+    ),
+    (s): ReturnType<typeof ok<ScheduleSpec>> =>
+      ok(s.cron === undefined ? { kind: 'interval', intervalMs: durationOr(s.interval ?? '15s', 15_000) } : { kind: 'cron', expression: s.cron }),
+  );
+}
+
+/** A duration the schema has checked already. */
+function durationOr(text: string, fallback: number): number {
+  const r = parseDurationMs(text);
+  return r.ok ? r.value : fallback;
+}
+
+/** auto, always or never; the booleans are the deprecated spellings of always and never. */
+const staleMarkersSchema: Schema<StaleMarkerPolicy | boolean> = leaf('auto, always or never', (node, path, r) => {
+  if (node.kind === 'scalar' && (node.value === 'auto' || node.value === 'always' || node.value === 'never' || typeof node.value === 'boolean')) return node.value;
+  return r.report(path, 'expected auto, always or never');
+});
+
+const durationCheck = (what: string) => (s: string): string | undefined => (parseDurationMs(s).ok ? undefined : `expected a duration such as ${what}`);
+
+const shutdownSchema = object({
+  timeout: withDefault(string({ check: durationCheck('10s') }), '10s'),
+  stale_markers: withDefault(staleMarkersSchema, 'auto'),
+});
+
+/** The agent sections of a top-level mapping (the other keys are left to their owners). */
+export function agentSectionsSchema(deps: AgentSectionDeps): Schema<AgentSections> {
+  return convert(
+    object(
+      {
+        schedule: withDefault(scheduleSchema(deps), { kind: 'interval', intervalMs: 15_000 }),
+        labels: withDefault(record(string(), staticLabelNameProblem), {}),
+        sinks: withDefault(sinksSchema, []),
+        listen: optional(string({ min: 1 })),
+        state_file: optional(string()),
+        state_checkpoint: withDefault(string({ check: durationCheck('60s (0s: every cycle)') }), '60s'),
+        shutdown: withDefaultInput(shutdownSchema, EMPTY_MAP),
+      },
+      { unknownKeys: 'ignore' },
+    ),
+    (s) => {
+      const marks = s.shutdown.stale_markers;
+      return ok({
+        schedule: s.schedule,
+        labels: s.labels,
+        sinks: s.sinks,
+        listen: s.listen,
+        stateFile: s.state_file,
+        stateCheckpointMs: durationOr(s.state_checkpoint, 60_000),
+        shutdown: {
+          timeoutMs: durationOr(s.shutdown.timeout, 10_000),
+          staleMarkers: marks === true ? 'always' : marks === false ? 'never' : marks,
+          staleMarkersBoolean: typeof marks === 'boolean',
+        },
+      });
     },
-  });
+  );
 }

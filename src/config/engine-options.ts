@@ -1,14 +1,11 @@
 /**
- * The collection engine's top-level config keys (process-exporter's flags as config keys, plus the
- * kernel-cost guardrails), validated by hand rather than with zod.
- *
- * Why not zod here, when the push sections use it: this is the only validation `serve` (the
- * process-exporter drop-in) and `explain` need, and loading zod costs those commands about 4.5 MB of
- * RSS (measured: `serve` at 1,580 processes, 65.9 → 61.3 MB). Nine keys of four kinds do not need a
- * schema library. The messages are worded as zod words them in the other sections, so a config's
- * errors read alike wherever they are.
+ * The collection options of the config file's top level: process-exporter's flags as config keys, plus
+ * the kernel-cost guardrails. The values are kept as written (durations and sizes as strings); load.ts
+ * converts them when it merges them with the flags.
  */
 import { parseByteSize, parseDurationMs } from '../base/units.js';
+import { fromPlain, type DocNode } from './document.js';
+import { boolean, integer, INVALID, leaf, object, optional, Reader, string, type Path, type Schema } from './schema.js';
 
 export interface EngineFileOptions {
   readonly procfs?: string;
@@ -24,90 +21,64 @@ export interface EngineFileOptions {
   readonly cycle_time_budget?: string;
 }
 
-/** One problem with one key; `key` is undefined for a problem with the mapping as a whole. */
+/** One problem with one key. */
 export interface EngineOptionIssue {
   readonly key: string;
   readonly message: string;
 }
 
-type Check = (value: unknown) => string | undefined;
-
 const SMAPS_EVERY_MAX = 1_000_000;
 
-/** How zod names a value's type in "received …", so every section's messages read the same. */
-export function receivedType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return typeof value;
-}
-
-const expected = (type: string, value: unknown): string => `Invalid input: expected ${type}, received ${receivedType(value)}`;
-
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : expected('boolean', v));
-
-const nonEmptyString: Check = (v) => {
-  if (typeof v !== 'string') return expected('string', v);
-  return v.length === 0 ? 'Too small: expected string to have >=1 characters' : undefined;
-};
-
 /** Durations use Prometheus' syntax (`15s`, `1m30s`, `500ms`), like the sink options. */
-const duration: Check = (v) => {
-  if (typeof v !== 'string') return expected('string', v);
-  return parseDurationMs(v).ok ? undefined : 'expected a duration such as 15s, 500ms, 1m';
-};
+const duration = string({ check: (s) => (parseDurationMs(s).ok ? undefined : 'expected a duration such as 15s, 500ms, 1m') });
 
 /** Bytes as an integer or with a unit (`512MiB`, `1GiB`), like the sink options. */
-const byteSize: Check = (v) =>
-  (isFiniteNumber(v) || typeof v === 'string') && parseByteSize(v).ok
-    ? undefined
-    : 'expected bytes: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB (e.g. 1GiB)';
+const byteSize: Schema<number | string> = leaf('number', (node, path, r) => {
+  const v = node.kind === 'scalar' ? node.value : undefined;
+  const fits = (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string';
+  return fits && parseByteSize(v).ok ? v : r.report(path, 'expected bytes: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB (e.g. 1GiB)');
+});
 
-const smapsEvery: Check = (v) => {
-  if (!isFiniteNumber(v)) return expected('number', v);
-  if (!Number.isInteger(v)) return expected('int', v);
-  if (v < 1) return 'Too small: expected number to be >=1';
-  return v > SMAPS_EVERY_MAX ? `Too big: expected number to be <=${SMAPS_EVERY_MAX}` : undefined;
+/** Every collection key with its schema, in the order the issues are reported. */
+const FIELDS = {
+  procfs: optional(string({ min: 1 })),
+  children: optional(boolean),
+  threads: optional(boolean),
+  gather_smaps: optional(boolean),
+  recheck: optional(boolean),
+  recheck_with_time_limit: optional(duration),
+  remove_empty_groups: optional(boolean),
+  smaps_max_rss: optional(byteSize),
+  smaps_every: optional(integer({ min: 1, max: SMAPS_EVERY_MAX })),
+  cycle_time_budget: optional(duration),
 };
 
-/** Every engine key with its check, in the order the issues are reported. */
-const CHECKS: Readonly<Record<keyof EngineFileOptions, Check>> = {
-  procfs: nonEmptyString,
-  children: boolean,
-  threads: boolean,
-  gather_smaps: boolean,
-  recheck: boolean,
-  recheck_with_time_limit: duration,
-  remove_empty_groups: boolean,
-  smaps_max_rss: byteSize,
-  smaps_every: smapsEvery,
-  cycle_time_budget: duration,
-};
+/** The collection keys, for the reference test that requires config/example.yaml to document each. */
+export const ENGINE_OPTION_KEYS = Object.keys(FIELDS) as readonly (keyof EngineFileOptions)[];
 
-/** The engine's config keys, for the reference test that requires config/example.yaml to document each. */
-export const ENGINE_OPTION_KEYS = Object.keys(CHECKS) as readonly (keyof EngineFileOptions)[];
-
-const isEngineKey = (key: string): key is keyof EngineFileOptions => Object.hasOwn(CHECKS, key);
+/** The keys of a mapping with only these keys (`strict`) or among others (the top level of the file). */
+const strict = object(FIELDS);
+const amongOthers = object(FIELDS, { unknownKeys: 'ignore' });
 
 /**
- * Validates the engine's keys of a config mapping (the caller leaves out the keys other modules own).
- * An undefined value is an absent key; a null (`threads:` with nothing after it) is reported, as zod
- * reports it in the other sections: it is more likely a mistake than a wish for the default.
+ * The collection keys of the top-level mapping `node` (other keys are left to their owners). A null
+ * (`threads:` with nothing after it) is reported, as the other sections report it: it is more likely a
+ * mistake than a wish for the default.
  */
+export function readEngineOptions(node: DocNode, path: Path, r: Reader): EngineFileOptions | typeof INVALID {
+  const v = amongOthers.read(node, path, r);
+  return v === INVALID ? INVALID : defined(v);
+}
+
+/** The same check on plain values: an undefined value is an absent key, any other key is unknown. */
 export function validateEngineOptions(raw: Readonly<Record<string, unknown>>): { options: EngineFileOptions; issues: EngineOptionIssue[] } {
-  const issues: EngineOptionIssue[] = [];
-  // Only values that passed their key's check are copied, so this holds an EngineFileOptions.
-  const options: Record<string, unknown> = {};
-  for (const key of ENGINE_OPTION_KEYS) {
-    if (!Object.hasOwn(raw, key)) continue;
-    const value = raw[key];
-    if (value === undefined) continue;
-    const problem = CHECKS[key](value);
-    if (problem === undefined) options[key] = value;
-    else issues.push({ key, message: problem });
-  }
-  for (const key of Object.keys(raw)) if (!isEngineKey(key)) issues.push({ key, message: `unknown key "${key}"` });
-  return { options, issues };
+  const r = new Reader();
+  const v = strict.read(fromPlain(Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined))), [], r);
+  const issues = r.problems.map((p) => ({ key: String(p.path[0] ?? ''), message: p.message }));
+  return { options: v === INVALID ? {} : defined(v), issues };
+}
+
+/** `o` without its undefined values (every value of `o` passed its key's schema). */
+function defined(o: object): EngineFileOptions {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }

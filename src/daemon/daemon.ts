@@ -4,18 +4,20 @@ import { Scheduler } from '../agent/schedule.js';
 import type { ScheduleSpec } from '../agent/schedule.js';
 import type { Sink } from '../push/types.js';
 import { redactUrl } from '../push/redact.js';
-import { describeError } from '../base/result.js';
+import { describeError, type Result } from '../base/result.js';
+import { createCollector, openSource } from '../collector/open.js';
 import { VERSION } from '../base/version.js';
-import type { CommandEnv, StartedCollector } from './serve.js';
-import { createCollector, openSource } from './serve.js';
-import { sinkMemories } from './state-session.js';
-import type { EngineSettings } from '../config/engine.js';
-import { engineFingerprint } from '../config/engine.js';
-import type { AgentSetup } from './run.js';
-import { collectStartupGarbage } from '../base/settle-heap.js';
+import { collectStartupGarbage } from '../base/memory.js';
+import type { Config } from '../config/load.js';
+import { formatConfigIssue, type ConfigIssue } from '../config/issues.js';
+import { sendBudgetMs, setUpAgent, type AgentSetup } from './agent-setup.js';
+import type { CommandEnv } from './env.js';
+import { closeServer } from './listener.js';
+import { sinkMemories, type StartedCollector } from './state-session.js';
+import type { CycleReport } from '../collector/collector.js';
 
 export interface DaemonParts {
-  readonly engine: EngineSettings;
+  readonly config: Config;
   readonly setup: AgentSetup;
   readonly agent: Agent;
   /** The collector as started, with its source and its state session. */
@@ -23,7 +25,8 @@ export interface DaemonParts {
   /** Whether a state file is configured (state_file is not ""), written or not. */
   readonly stateWanted: boolean;
   readonly startListener: (address: string, healthyWithinMs: number) => Promise<Server>;
-  readonly rebuild: () => { engine: EngineSettings; setup: AgentSetup };
+  /** Loads the config again (SIGHUP): the same flags, the file as it is now. */
+  readonly reloadConfig: () => Promise<Result<Config, readonly ConfigIssue[]>>;
 }
 
 function describeSchedule(s: ScheduleSpec): string {
@@ -49,7 +52,7 @@ export interface StopReport {
  * (SIGTERM/SIGINT). One object so a reload can swap pieces between two cycles.
  */
 export class Daemon {
-  #engine: EngineSettings;
+  #config: Config;
   #setup: AgentSetup;
   readonly #agent: Agent;
   #started: StartedCollector;
@@ -63,15 +66,15 @@ export class Daemon {
   /** A checkpoint is due after the next cycle whatever the time (the first one, or the first after a reload). */
   #checkpointPending = true;
 
-  constructor(parts: DaemonParts, sinkKeys: Map<string, Sink>, env: CommandEnv) {
+  constructor(parts: DaemonParts, env: CommandEnv) {
     this.#parts = parts;
-    this.#engine = parts.engine;
+    this.#config = parts.config;
     this.#setup = parts.setup;
     this.#agent = parts.agent;
     this.#started = parts.started;
     this.#env = env;
-    this.#sinkKeys = sinkKeys;
-    this.#scheduler = this.#newScheduler(parts.setup.sections.schedule);
+    this.#sinkKeys = sinkKeys(parts.config, parts.setup);
+    this.#scheduler = this.#newScheduler(parts.config.agent.schedule);
   }
 
   #newScheduler(spec: ScheduleSpec): Scheduler {
@@ -83,15 +86,15 @@ export class Daemon {
   }
 
   async #cycle(): Promise<void> {
-    // The journal records the cycle's counters before they are pushed (agent's onCollected).
+    // The journal records the cycle's counters before they are pushed (the agent's onCollected).
     await this.#agent.cycle();
     const session = this.#started.state.session;
-    if (this.#checkpointPending || session.due(this.#env.nowMs(), this.#setup.sections.stateCheckpointMs)) {
+    if (this.#checkpointPending || session.due(this.#env.nowMs(), this.#config.agent.stateCheckpointMs)) {
       this.#checkpointPending = false;
       this.#checkpoint();
     }
     if (this.#settlePending) {
-      // After the first cycle of a start or a reload: see base/settle-heap.ts.
+      // After the first cycle of a start or a reload: see base/memory.ts.
       this.#settlePending = false;
       collectStartupGarbage();
     }
@@ -101,8 +104,8 @@ export class Daemon {
     return this.#started.state.session.checkpoint(this.#agent.collector, sinkMemories(this.#agentSinks()), this.#started.source.bootTimeSeconds, options);
   }
 
-  /** Journal of every cycle (see state-session.ts); the Agent calls it before each push. */
-  journal(report: Parameters<StartedCollector['state']['session']['journal']>[0]): void {
+  /** Journal of every cycle (see state-session.ts); the agent calls it before each push. */
+  journal(report: CycleReport): void {
     this.#started.state.session.journal(report, this.#agent.collector.counters);
   }
 
@@ -111,28 +114,28 @@ export class Daemon {
    * is restored, or the startup cycle has set the baselines), then follows the schedule.
    */
   async start(): Promise<void> {
-    const listen = this.#setup.sections.listen;
-    if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(this.#setup.sections.schedule));
+    const listen = this.#config.agent.listen;
+    if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(this.#config.agent.schedule));
     this.#logStarted('procpush started');
     await this.#cycle();
     this.#scheduler.start();
   }
 
   #logStarted(msg: string): void {
-    const { engine, setup } = { engine: this.#engine, setup: this.#setup };
+    const { config, setup } = { config: this.#config, setup: this.#setup };
     this.#env.logger.info(
       {
         version: VERSION,
-        config: engine.config?.file,
-        procfs: engine.procfs,
-        rules: engine.namer.rules.length,
-        schedule: describeSchedule(setup.sections.schedule),
+        config: config.file,
+        procfs: config.collection.procfs,
+        rules: config.namer.rules.length,
+        schedule: describeSchedule(config.agent.schedule),
         labels: Object.fromEntries(setup.labels.map((l) => [l.name, l.value])),
         sinks: this.#agentSinks().map((s) => ({ name: s.name, type: s.type, url: redactUrl(s.target) })),
-        listen: setup.sections.listen,
+        listen: config.agent.listen,
         stateFile: this.#started.state.session.path,
-        stateCheckpoint: `${setup.sections.stateCheckpointMs / 1000}s`,
-        staleMarkers: setup.sections.shutdown.staleMarkers,
+        stateCheckpoint: `${config.agent.stateCheckpointMs / 1000}s`,
+        staleMarkers: config.agent.shutdown.staleMarkers,
       },
       msg,
     );
@@ -148,22 +151,27 @@ export class Daemon {
    * tracker (its counters restart, which Prometheus' rate() handles as a reset); otherwise counters continue.
    */
   async reload(): Promise<boolean> {
-    let next: { engine: EngineSettings; setup: AgentSetup };
-    try {
-      next = this.#parts.rebuild();
-    } catch (e) {
-      this.#env.logger.error({ err: describeError(e) }, 'reload failed: the new config is invalid; keeping the running one');
-      return false;
+    const next = await this.#next();
+    if (next === undefined) return false;
+    const engineChanged = next.config.fingerprint !== this.#config.fingerprint;
+    let collector = this.#agent.collector;
+    let newSource = this.#started.source;
+    if (engineChanged) {
+      const source = openSource(next.config.collection);
+      if (!source.ok) {
+        this.#env.logger.error({ err: source.error }, 'reload failed: the new procfs root cannot be read; keeping the running config');
+        for (const s of next.setup.sinks) void s.close({ staleMarkers: false, deleteGroup: false });
+        return false;
+      }
+      collector = createCollector(next.config.collection, next.config.namer, source.value);
+      collector.prime(this.#env.nowMs());
+      newSource = source.value;
     }
-    const engineChanged = engineFingerprint(next.engine) !== engineFingerprint(this.#engine);
-    const source = engineChanged ? openSource(next.engine) : this.#started.source;
-    const collector = engineChanged ? createCollector(next.engine, source) : this.#agent.collector;
-    if (engineChanged) collector.prime(this.#env.nowMs());
 
     // A sink whose config did not change keeps running (its queue and stale-marker memory survive).
     const newKeys = new Map<string, Sink>();
     const unused: Sink[] = [];
-    next.setup.sections.sinks.forEach((config, i) => {
+    next.config.agent.sinks.forEach((config, i) => {
       const built = next.setup.sinks[i];
       if (built === undefined) return;
       const key = JSON.stringify(config);
@@ -179,37 +187,34 @@ export class Daemon {
     const removed = [...this.#sinkKeys.values()].filter((s) => !kept.has(s));
     for (const s of unused) void s.close({ staleMarkers: false, deleteGroup: false });
 
-    const schedule = next.setup.sections.schedule;
-    const budget = schedule.kind === 'interval' ? Math.floor(schedule.intervalMs * 0.9) : undefined;
-    this.#agent.reconfigure({ collector, sinks: [...newKeys.values()], staticLabels: next.setup.labels, sendBudgetMs: budget });
+    const schedule = next.config.agent.schedule;
+    this.#agent.reconfigure({ collector, sinks: [...newKeys.values()], staticLabels: next.setup.labels, sendBudgetMs: sendBudgetMs(next.config) });
     // A sink removed from the config ends its series (unless stale_markers: never): no later start
     // will continue them.
-    const endRemoved = next.setup.sections.shutdown.staleMarkers !== 'never';
-    for (const s of removed) {
-      void s.close({ deadlineMs: this.#env.nowMs() + next.setup.sections.shutdown.timeoutMs, staleMarkers: endRemoved, ...(endRemoved ? {} : { deleteGroup: false }) });
-    }
-    if (describeSchedule(schedule) !== describeSchedule(this.#setup.sections.schedule)) {
+    const { timeoutMs, staleMarkers } = next.config.agent.shutdown;
+    const endRemoved = staleMarkers !== 'never';
+    for (const s of removed) void s.close({ deadlineMs: this.#env.nowMs() + timeoutMs, staleMarkers: endRemoved, ...(endRemoved ? {} : { deleteGroup: false }) });
+    if (describeSchedule(schedule) !== describeSchedule(this.#config.agent.schedule)) {
       await this.#scheduler.stop();
       this.#scheduler = this.#newScheduler(schedule);
       this.#scheduler.start();
     }
-    if (next.setup.sections.listen !== this.#setup.sections.listen) {
-      this.#listener?.close();
-      this.#listener?.closeAllConnections();
+    if (next.config.agent.listen !== this.#config.agent.listen) {
+      closeServer(this.#listener);
       this.#listener = undefined;
-      const listen = next.setup.sections.listen;
+      const listen = next.config.agent.listen;
       try {
         if (listen !== undefined) this.#listener = await this.#parts.startListener(listen, healthWindowMs(schedule));
       } catch (e) {
         this.#env.logger.error({ err: describeError(e), listen }, 'reload: cannot start the new listener');
       }
     }
-    this.#engine = next.engine;
+    this.#config = next.config;
     this.#setup = next.setup;
     this.#sinkKeys = newKeys;
     if (engineChanged) {
-      this.#started = { ...this.#started, collector, source };
-      this.#started.state.session.setFingerprint(engineFingerprint(next.engine));
+      this.#started = { ...this.#started, collector, source: newSource };
+      this.#started.state.session.setFingerprint(next.config.fingerprint);
     }
     // The state is written after the next cycle (new rules, sinks or options).
     this.#checkpointPending = true;
@@ -226,7 +231,7 @@ export class Daemon {
    * once); the state is saved.
    */
   async stop(): Promise<StopReport> {
-    const { timeoutMs, staleMarkers } = this.#setup.sections.shutdown;
+    const { timeoutMs, staleMarkers } = this.#config.agent.shutdown;
     const deadline = this.#env.nowMs() + timeoutMs;
     await this.#scheduler.stop();
     let saved: boolean | undefined;
@@ -242,9 +247,35 @@ export class Daemon {
     // The sinks' memory after the stale markers (none left when they were sent).
     if (saved !== true) saved = this.#checkpoint({ final: true });
     this.#started.state.session.close();
-    this.#listener?.close();
-    this.#listener?.closeAllConnections();
+    closeServer(this.#listener);
     const stateSaved = this.#parts.stateWanted ? saved : undefined;
     return { clean: sinksOk && stateSaved !== false, stateSaved, seriesEnded: endSeries };
   }
+
+  /** The reloaded config and its agent setup; undefined (logged) when either is invalid. */
+  async #next(): Promise<{ config: Config; setup: AgentSetup } | undefined> {
+    let problem: string;
+    try {
+      const loaded = await this.#parts.reloadConfig();
+      if (loaded.ok) {
+        for (const w of loaded.value.warnings) this.#env.logger.warn({ warning: formatConfigIssue(w) }, 'config warning');
+        return { config: loaded.value, setup: setUpAgent(loaded.value, this.#env) };
+      }
+      problem = loaded.error.map(formatConfigIssue).join('\n');
+    } catch (e) {
+      problem = describeError(e);
+    }
+    this.#env.logger.error({ err: problem }, 'reload failed: the new config is invalid; keeping the running one');
+    return undefined;
+  }
+}
+
+/** The running sinks by their config (a reload keeps a sink whose config did not change). */
+function sinkKeys(config: Config, setup: AgentSetup): Map<string, Sink> {
+  const keys = new Map<string, Sink>();
+  config.agent.sinks.forEach((c, i) => {
+    const sink = setup.sinks[i];
+    if (sink !== undefined) keys.set(JSON.stringify(c), sink);
+  });
+  return keys;
 }

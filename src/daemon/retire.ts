@@ -5,35 +5,25 @@
  * its journal) and the queue directories. Refused while an agent holds the state.
  */
 
-import { homedir } from 'node:os';
-import { dirname } from 'node:path';
 import { rmSync } from 'node:fs';
 
 import { describeError } from '../base/result.js';
 import { journalPath } from '../collector/state-file.js';
-import type { EngineSettings } from '../config/engine.js';
-import { engineFingerprint } from '../config/engine.js';
+import type { Config } from '../config/load.js';
 import type { SinkConfig } from '../push/sink-config.js';
 import { withOnceQueueDir } from '../push/sink-config.js';
-import type { CommandEnv } from './serve.js';
-import { mayWrite, setUpAgent } from './run.js';
-import { resolveStatePath } from './state-path.js';
+import { setUpAgent } from './agent-setup.js';
+import type { CommandEnv } from './env.js';
+import { runStatePath } from './run.js';
 import { openState, readBootId, restoreSinkMemories } from './state-session.js';
 
-export async function retire(engine: EngineSettings, options: { readonly statePath: string | undefined }, env: CommandEnv): Promise<number> {
+export async function retire(config: Config, options: { readonly statePath: string | undefined }, env: CommandEnv): Promise<number> {
   // With --state (the state of `once` runs), remote-write sinks without queue.dir use the queue
   // directory those runs used.
-  const setup = setUpAgent(engine, env, { onceStatePath: options.statePath });
-  const statePath =
-    options.statePath ??
-    resolveStatePath({
-      configured: setup.sections.stateFile,
-      configDir: engine.config === undefined ? undefined : dirname(engine.config.file),
-      env: process.env,
-      homeDir: homedir(),
-      writable: mayWrite,
-    }).path;
-  const state = openState(statePath, { fingerprint: engineFingerprint(engine), bootId: readBootId(engine.procfs), key: options.statePath === undefined ? 'state_file' : '--state' }, env);
+  const setup = setUpAgent(config, env, { onceStatePath: options.statePath });
+  const statePath = options.statePath ?? runStatePath(config);
+  const key = options.statePath === undefined ? 'state_file' : '--state';
+  const state = openState(statePath, { fingerprint: config.fingerprint, bootId: readBootId(config.collection.procfs), key }, env);
   try {
     if (state.sinkMemory.length === 0) {
       env.logger.warn({ path: statePath }, 'retire: no state with pushed series: no stale markers can be sent (Pushgateway groups are still deleted)');
@@ -42,7 +32,7 @@ export async function retire(engine: EngineSettings, options: { readonly statePa
       env.logger.warn({ sink: u.name, target: u.target }, 'retire: a sink of the state is no longer configured: its series cannot be ended');
     }
     // Each sink is tried for at most shutdown.timeout.
-    const deadlineMs = env.nowMs() + setup.sections.shutdown.timeoutMs;
+    const deadlineMs = env.nowMs() + config.agent.shutdown.timeoutMs;
     const reports = await Promise.all(
       setup.sinks.map(async (sink) => {
         const r = await sink.close({ deadlineMs, staleMarkers: true, deleteGroup: true, extraLabels: setup.labels, untilDelivered: true });
@@ -53,7 +43,7 @@ export async function retire(engine: EngineSettings, options: { readonly statePa
       }),
     );
     if (!reports.every(Boolean)) return 1;
-    const sinks = options.statePath === undefined ? setup.sections.sinks : setup.sections.sinks.map((c) => withOnceQueueDir(c, options.statePath ?? ''));
+    const sinks = options.statePath === undefined ? config.agent.sinks : config.agent.sinks.map((c) => withOnceQueueDir(c, options.statePath ?? ''));
     removeAll(statePath, sinks, env);
     env.logger.info({ path: statePath, sinks: setup.sinks.length }, 'retired: series ended, state and queues removed');
     return 0;

@@ -1,106 +1,19 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { hostname, networkInterfaces } from 'node:os';
-import { Agent } from '../agent/agent.js';
-import type { AgentSections } from '../config/agent-sections.js';
-import { parseAgentSections } from '../config/agent-sections.js';
-import { resolveStaticLabels } from '../agent/labels.js';
-import { formatConfigIssue } from '../config/process-names.js';
-import { issueAt } from '../config/agent-config.js';
-import { createSink } from '../push/create-sink.js';
-import { withOnceQueueDir } from '../push/sink-config.js';
-import { createNodeSinkDeps } from '../push/node-deps.js';
-import type { Sink } from '../push/types.js';
-import { describeError, errnoCode } from '../base/result.js';
-import { readFileSync } from 'node:fs';
-import type { SinkConfig } from '../push/sink-config.js';
-import type { Label } from '../series/types.js';
-import type { Collector } from '../collector/collector.js';
-import { VERSION } from '../base/version.js';
-import type { CommandEnv } from './serve.js';
-import { parseListenAddress, RuntimeError, startCollector } from './serve.js';
-import { Daemon } from './daemon.js';
-import { resolveStatePath } from './state-path.js';
-import { restoreSinkMemories } from './state-session.js';
-import type { SignalInbox } from './signals.js';
-import type { CycleReport } from '../collector/collector.js';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import type { EngineSettings } from '../config/engine.js';
-import { UsageError } from '../config/engine.js';
-import { monotonicMs } from '../base/monotonic.js';
-
-export interface AgentSetup {
-  readonly sections: AgentSections;
-  readonly labels: readonly Label[];
-  readonly sinks: readonly Sink[];
-}
-
-/**
- * Validates the push sections, resolves the static labels and builds the sinks (config errors → UsageError).
- * `onceStatePath` (one-shot runs: the `--state` file): remote-write sinks without `queue.dir` queue on disk
- * in `<state>.queue/<sink>`, so a push that fails is sent first by the next run.
- */
-export function setUpAgent(engine: EngineSettings, env: CommandEnv, options: { readonly onceStatePath?: string | undefined } = {}): AgentSetup {
-  const config = engine.config;
-  let sections: AgentSections = {
-    schedule: { kind: 'interval', intervalMs: 15_000 },
-    labels: {},
-    sinks: [],
-    listen: undefined,
-    stateFile: undefined,
-    stateCheckpointMs: 60_000,
-    shutdown: { timeoutMs: 10_000, staleMarkers: 'auto', staleMarkersBoolean: false },
-  };
-  if (config !== undefined) {
-    const parsed = parseAgentSections(config.text, config.file);
-    if (!parsed.ok) throw new UsageError(parsed.error.map(formatConfigIssue).join('\n'));
-    sections = parsed.value;
-  }
-  const labels = resolveStaticLabels(sections.labels, { env: process.env, hostname: hostname(), interfaces: networkInterfaces() });
-  if (!labels.ok) throw new UsageError(labels.error.map((m) => `${config?.file ?? 'config'}: ${m}`).join('\n'));
-  const unreadable = sections.sinks.flatMap((sc, i) => secretFileProblems(sc, i));
-  if (unreadable.length > 0 && config !== undefined) {
-    throw new UsageError(unreadable.map((p) => formatConfigIssue(issueAt(config.text, config.file, p.path, p.message))).join('\n'));
-  }
-  const deps = createNodeSinkDeps({ logger: env.logger, version: VERSION });
-  const sinks: Sink[] = [];
-  for (const sc of sections.sinks) {
-    const sink = createSink(options.onceStatePath === undefined ? sc : withOnceQueueDir(sc, options.onceStatePath), deps);
-    if (!sink.ok) throw new UsageError(sink.error);
-    sinks.push(sink.value);
-  }
-  return { sections, labels: labels.value, sinks };
-}
-
-/** password_file / bearer_token_file must be readable at startup (they are read again at every request). */
-function secretFileProblems(sc: SinkConfig, index: number): { path: (string | number)[]; message: string }[] {
-  const auth = sc.auth;
-  const file = auth.kind === 'basic' ? auth.password : auth.kind === 'bearer' ? auth.token : undefined;
-  if (file === undefined || !('file' in file)) return [];
-  const path = auth.kind === 'basic' ? ['sinks', index, 'basic_auth', 'password_file'] : ['sinks', index, 'bearer_token_file'];
-  try {
-    readFileSync(file.file);
-    return [];
-  } catch (e) {
-    return [{ path, message: `cannot read ${file.file}: ${errnoCode(e) ?? describeError(e)}` }];
-  }
-}
-
-export function createAgent(collector: Collector, setup: AgentSetup, env: CommandEnv, onCollected?: (report: CycleReport) => void): Agent {
-  return new Agent({
-    ...(onCollected !== undefined ? { onCollected } : {}),
-    collector,
-    sinks: setup.sinks,
-    staticLabels: setup.labels,
-    logger: env.logger,
-    nowMs: env.nowMs,
-    monotonicMs,
-    version: VERSION,
-    sendBudgetMs: setup.sections.schedule.kind === 'interval' ? Math.floor(setup.sections.schedule.intervalMs * 0.9) : undefined,
-  });
-}
+import type { Agent } from '../agent/agent.js';
+import { errnoCode, type Result } from '../base/result.js';
+import type { ConfigIssue } from '../config/issues.js';
+import type { Config } from '../config/load.js';
+import { createAgent, setUpAgent } from './agent-setup.js';
+import { Daemon } from './daemon.js';
+import type { CommandEnv } from './env.js';
+import { listen, parseListenAddress } from './listener.js';
+import type { SignalInbox } from './signals.js';
+import { resolveStatePath } from './state-path.js';
+import { restoreSinkMemories, startCollector } from './state-session.js';
 
 /** The listener's answers: /metrics and /healthz, 503 (never an empty 200) until the first cycle is done. */
 export function listenerHandler(
@@ -128,17 +41,11 @@ export function listenerHandler(
   };
 }
 
+/** The agent's optional listener: GET /metrics (the last cycle's exposition) and GET /healthz. */
 function startListener(address: string, agent: Agent, healthyWithinMs: number, env: CommandEnv): Promise<Server> {
   const { host, port } = parseListenAddress(address);
   const server = createServer(listenerHandler(agent, healthyWithinMs, env.nowMs));
-  return new Promise((resolve, reject) => {
-    server.once('error', (e) => {
-      reject(new RuntimeError(`failed to start the listener on ${address}: ${describeError(e)}`));
-    });
-    server.listen({ host: host ?? '127.0.0.1', port }, () => {
-      resolve(server);
-    });
-  });
+  return listen(server, host ?? '127.0.0.1', port, `failed to start the listener on ${address}`);
 }
 
 /** Whether this process may create files in `dir`, or create `dir`. */
@@ -153,54 +60,53 @@ export function mayWrite(dir: string): boolean {
   }
 }
 
+/** The state file of `run` (and `retire`): `state_file`, else the default state directory (state-path.ts). */
+export function runStatePath(config: Config): string | undefined {
+  return resolveStatePath({
+    configured: config.agent.stateFile,
+    configDir: config.file === undefined ? undefined : dirname(config.file),
+    env: process.env,
+    homeDir: homedir(),
+    writable: mayWrite,
+  }).path;
+}
+
 /**
  * `procpush run`: the daemon. The saved state (or a startup cycle), the first cycle at once, then one
  * cycle per schedule tick pushed to every sink; optional local listener; SIGHUP reloads the config;
  * SIGTERM/SIGINT stop gracefully (see Daemon.stop), a second one exits at once. Signals are caught from
  * the start (`inbox`): one that comes during the startup waits for it.
  */
-export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings, env: CommandEnv, inbox: SignalInbox): Promise<number> {
+export function run(config: Config, reloadConfig: () => Promise<Result<Config, readonly ConfigIssue[]>>, env: CommandEnv, inbox: SignalInbox): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let daemon: Daemon | undefined;
     let running = false;
     let stopping = false;
     let queue: Promise<unknown> = Promise.resolve();
     const startup = (async (): Promise<Daemon> => {
-      const setup = setUpAgent(engine, env);
-      if (setup.sections.shutdown.staleMarkersBoolean) {
+      const setup = setUpAgent(config, env);
+      if (config.agent.shutdown.staleMarkersBoolean) {
         env.logger.warn({ key: 'shutdown.stale_markers' }, 'shutdown.stale_markers: true/false is deprecated: write always/never, or auto (the default: stale markers only when no state continues the series)');
       }
-      const resolved = resolveStatePath({
-        configured: setup.sections.stateFile,
-        configDir: engine.config === undefined ? undefined : dirname(engine.config.file),
-        env: process.env,
-        homeDir: homedir(),
-        writable: mayWrite,
-      });
-      const started = startCollector(engine, resolved.path, 'state_file', env);
-      const unclaimed = restoreSinkMemories(setup.sinks, started.state.sinkMemory);
-      for (const u of unclaimed) {
+      const statePath = runStatePath(config);
+      const started = startCollector(config, statePath, 'state_file', env);
+      for (const u of restoreSinkMemories(setup.sinks, started.state.sinkMemory)) {
         env.logger.warn(
           { sink: u.name, target: u.target, series: u.memory.kind === 'remote_write' ? u.memory.series.length : undefined },
           'a sink of the previous run is no longer configured: its last series were not ended (receivers drop them after their staleness period)',
         );
       }
-      const agent = createAgent(started.collector, setup, env, (report) => daemon?.journal(report));
-      const sinkKeys = new Map(setup.sections.sinks.map((c, i) => [JSON.stringify(c), setup.sinks[i]] as const).filter((e): e is [string, Sink] => e[1] !== undefined));
+      const agent = createAgent(started.collector, config, setup, env, (report) => daemon?.journal(report));
       const d = new Daemon(
         {
-          engine,
+          config,
           setup,
           agent,
           started,
-          stateWanted: resolved.path !== undefined,
+          stateWanted: statePath !== undefined,
           startListener: (address, healthyWithinMs) => startListener(address, agent, healthyWithinMs, env),
-          rebuild: () => {
-            const e = rebuildEngine();
-            return { engine: e, setup: setUpAgent(e, env) };
-          },
+          reloadConfig,
         },
-        sinkKeys,
         env,
       );
       daemon = d;
@@ -240,15 +146,4 @@ export function run(engine: EngineSettings, rebuildEngine: () => EngineSettings,
       });
     });
   });
-}
-
-/** `once` with sinks: push one cycle; resolves to false when a sink did not deliver. `queued` runs once the sinks have it. */
-export async function pushOnce(agent: Agent, setup: AgentSetup, deadlineMs: number, env: CommandEnv, queued: () => void = () => undefined): Promise<boolean> {
-  await agent.cycle();
-  queued();
-  const reports = await agent.settle();
-  const closes = await Promise.all(setup.sinks.map((s) => s.close({ deadlineMs, staleMarkers: false, deleteGroup: false })));
-  const ok = [...reports, ...closes].every((r) => r.outcome === 'ok');
-  if (!ok) env.logger.error({ sinks: setup.sinks.map((s) => s.name) }, 'one-shot push not delivered by every sink');
-  return ok;
 }

@@ -12,7 +12,11 @@ import type { Collector, CollectorFloors, CycleReport } from '../collector/colle
 import { loadState, lockState, removeStateTemps, saveState, StateJournalFile } from '../collector/state-file.js';
 import type { SinkMemoryEntry, StateDocument } from '../collector/state-format.js';
 import { JournalWriter } from '../collector/state-journal.js';
+import { createCollector, openSource } from '../collector/open.js';
+import type { Config } from '../config/load.js';
+import type { ProcSource } from '../procfs/types.js';
 import type { Sink } from '../push/types.js';
+import { RuntimeError } from './env.js';
 
 /** `${procfs}/sys/kernel/random/boot_id`: '' where the procfs root has none (test trees). */
 export function readBootId(procfs: string): string {
@@ -60,7 +64,7 @@ export interface OpenedState {
 }
 
 /** Thrown when another process holds the state: the CLI exits 1 with the message. */
-export class StateInUseError extends Error {}
+export class StateInUseError extends RuntimeError {}
 
 /**
  * Opens the state at `path` (undefined: none). Another process holding it is an error; a state that
@@ -280,4 +284,25 @@ export class StateSession {
     this.#journal?.close();
     this.#file?.release();
   }
+}
+
+/** A collector and the state it continues (if any). */
+export interface StartedCollector {
+  readonly collector: Collector;
+  readonly source: ProcSource;
+  readonly state: OpenedState;
+}
+
+/**
+ * A collector that continues the saved state when there is one (taking the state's lock), or a fresh
+ * one after its startup cycle. `key` names the setting of the state path in messages (`state_file`, `--state`).
+ */
+export function startCollector(config: Config, statePath: string | undefined, key: string, env: StateEnv): StartedCollector {
+  const source = openSource(config.collection);
+  if (!source.ok) throw new RuntimeError(source.error);
+  const state = openState(statePath, { fingerprint: config.fingerprint, bootId: readBootId(config.collection.procfs), key }, env);
+  const collector = createCollector(config.collection, config.namer, source.value);
+  if (state.restore !== undefined) collector.restore(state.restore.doc.collector, state.restore.floors, env.nowMs());
+  else collector.prime(env.nowMs());
+  return { collector, source: source.value, state };
 }

@@ -9,7 +9,8 @@
  */
 import { err, ok, type Result } from '../base/result.js';
 import { goQuote } from '../gotemplate/go-value.js';
-import { compileGoRegex, type CompiledRegex, type MatchNamer, type MatchResult, type ProcAttributes, type RuleSummary } from './matcher.js';
+import type { ProcAttributes } from '../base/process.js';
+import { compileGoRegex, type CompiledRegex, type MatchNamer, type MatchResult, type RuleSummary } from './matcher.js';
 
 interface MappingEntry {
   readonly prefix: string;

@@ -15,21 +15,13 @@
  *   `matches[SubexpNames()[i]] = group(i)` — unnamed groups and the whole match share the key "",
  *   groups that did not participate are "", and the last writer wins.
  */
+import type { Namer, ProcAttributes } from '../base/process.js';
 import { RE2JS } from 're2js';
 import { err, ok, describeError, type Result } from '../base/result.js';
 import { goFilepathBase, parseNameTemplate, type NameTemplate, type TemplateData } from '../gotemplate/go-template.js';
 import { goQuote } from '../gotemplate/go-value.js';
 
-/** What the matchers see of a process (process-exporter's ProcAttributes). */
-export interface ProcAttributes {
-  readonly comm: string;
-  /** argv; empty for kernel threads and zombies. */
-  readonly cmdline: readonly string[];
-  readonly cgroups: readonly string[];
-  readonly username: string;
-  readonly pid: number;
-  readonly startTimeMs: number;
-}
+export type { ProcAttributes } from '../base/process.js';
 
 export type MatchResult = { readonly matched: true; readonly name: string; /** 0-based rule index. */ readonly rule: number } | { readonly matched: false };
 
@@ -46,7 +38,7 @@ export interface RuleSummary {
   readonly description: string;
 }
 
-export interface MatchNamer {
+export interface MatchNamer extends Namer {
   /** Hot path: called once per new process. */
   matchAndName(a: ProcAttributes): MatchResult;
   /** Human text: which rule matched, or for every rule the first selector that failed. */

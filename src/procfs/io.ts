@@ -13,12 +13,8 @@ const WRITE_BYTES = ascii('write_bytes:');
 
 export function parseIo(input: ProcInput): ProcIo | undefined {
   const buf = toBuffer(input);
-  return parseIoBytes(buf, buf.length);
-}
-
-export function parseIoBytes(buf: Buffer, end: number): ProcIo | undefined {
   const out: MutableIo = { readBytes: 0, writeBytes: 0 };
-  return parseIoInto(buf, end, out) ? out : undefined;
+  return parseIoInto(buf, buf.length, out) ? out : undefined;
 }
 
 export type MutableIo = { -readonly [K in keyof ProcIo]: ProcIo[K] };

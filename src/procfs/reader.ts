@@ -21,6 +21,8 @@ import { parseLimitsBytes } from './limits.js';
 import { hostPageSize } from './page-size.js';
 import { type MutableSmaps, parseSmapsInto, parseSmapsRollupInto } from './smaps.js';
 import { StatScan, scanStat } from './stat.js';
+import { parseWchanBytes } from './wchan.js';
+import { DOUBLE_SEED, doubleCounts, doubleMemory } from '../base/memory.js';
 import { type MutableStatus, parseStatusBytes, parseStatusInto } from './status.js';
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStat, ProcStatic, ProcStatus, ReadMetricsOptions, ThreadSample, ThreadsRead } from './types.js';
 
@@ -92,27 +94,27 @@ export class ProcfsReader implements ProcSource {
   // outlives the read (see ProcSource: callers copy what they keep).
   /** wchan symbols, thread names and comms: the same few strings every cycle. */
   private readonly interner = new ByteStringInterner();
+  /** `interner.decode` as a function, made once. */
+  private readonly intern = (buf: Buffer, start: number, end: number): string => this.interner.decode(buf, start, end);
   private readonly stat = new ReaderStat(this.interner);
   /**
    * cgroup lists by file content: the processes of one service share one frozen list (a new process
    * costs no copy of the paths). Bounded: cleared once it holds MAX_CGROUP_LISTS different contents.
    */
   private readonly cgroupLists = new Map<string, readonly string[]>();
-  private readonly statScan = new StatScan();
   private readonly threadScan = new StatScan();
   private readonly statusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
   /** Separate from statusOut, which readStatic may reuse after readThreads. */
   private readonly threadStatusOut: MutableStatus = { euid: 0, vmSwapBytes: 0, voluntaryCtxtSwitches: 0, nonvoluntaryCtxtSwitches: 0 };
   private readonly ioOut: MutableIo = { readBytes: 0, writeBytes: 0 };
   private readonly smapsOut: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
-  // Fractional initial values: V8 then keeps these number fields as boxes updated in place (see
-  // ownedCounts in tracker.ts); the values are overwritten before the object is ever returned.
+  // Unboxed number fields (base/memory.ts, technique 1); overwritten before the object is ever returned.
   private readonly metricsOut: MutableMetrics = {
-    counts: { cpuUser: 0.5, cpuSystem: 0.5, readBytes: 0.5, writeBytes: 0.5, majorPageFaults: 0.5, minorPageFaults: 0.5, ctxSwitchVoluntary: 0.5, ctxSwitchNonvoluntary: 0.5 },
-    memory: { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 },
-    openFds: 0.5,
-    fdLimit: 0.5,
-    numThreads: 0.5,
+    counts: doubleCounts(),
+    memory: doubleMemory(),
+    openFds: DOUBLE_SEED,
+    fdLimit: DOUBLE_SEED,
+    numThreads: DOUBLE_SEED,
     state: '',
     wchan: '',
   };
@@ -187,8 +189,8 @@ export class ProcfsReader implements ProcSource {
   readStat(pid: number): ProcStat | undefined {
     this.statSerial++;
     const n = this.readFile(`${this.prefix}${pid}/stat`);
-    if (n < 0 || !scanStat(this.buf, n, pid, this.statScan)) return undefined;
-    this.stat.load(this.statScan, this.buf);
+    if (n < 0 || !scanStat(this.buf, n, pid, this.stat)) return undefined;
+    this.stat.keepComm(this.buf);
     return this.stat;
   }
 
@@ -230,7 +232,7 @@ export class ProcfsReader implements ProcSource {
     let wchan = '';
     n = this.readFile(`${dir}wchan`);
     if (n < 0) partial = true;
-    else wchan = this.wchanOf(n);
+    else wchan = parseWchanBytes(this.buf, n, this.intern);
 
     let pssBytes = 0;
     let swapPssBytes = 0;
@@ -304,7 +306,7 @@ export class ProcfsReader implements ProcSource {
       n = this.readFile(`${dir}io`);
       const io = n >= 0 && parseIoInto(this.buf, n, this.ioOut) ? this.ioOut : undefined;
       n = this.readFile(`${dir}wchan`);
-      const wchan = n < 0 ? '' : this.wchanOf(n);
+      const wchan = n < 0 ? '' : parseWchanBytes(this.buf, n, this.intern);
 
       threads.push({
         tid,
@@ -379,12 +381,6 @@ export class ProcfsReader implements ProcSource {
     return n >= 0 && parseSmapsInto(this.buf, n, this.smapsOut);
   }
 
-  /** wchan (`""` and `"0"` mean none, see wchan.ts), interned. */
-  private wchanOf(n: number): string {
-    if (n <= 0 || (n === 1 && this.buf[0] === 0x30)) return '';
-    return this.interner.decode(this.buf, 0, n);
-  }
-
   /** The failed read of the last readFile, classified. */
   private failure(): MetricsRead {
     return isVanished(this.lastError) ? FAILED_VANISHED : FAILED_UNREADABLE;
@@ -451,25 +447,18 @@ export class ProcfsReader implements ProcSource {
 
 type MutableMetrics = { -readonly [K in keyof ProcMetrics]: ProcMetrics[K] } & { readonly counts: Counts; readonly memory: Memory };
 
-/** The ProcStat readStat returns: reused, with comm decoded only when asked for (new processes). */
-class ReaderStat implements ProcStat {
+/**
+ * The ProcStat readStat returns: the scan's own fields (scanStat fills them in place), reused, with comm
+ * kept as bytes and decoded only when asked for (new processes).
+ */
+class ReaderStat extends StatScan implements ProcStat {
   readonly #interner: ByteStringInterner;
-  pid = 0;
-  state = '';
-  ppid = 0;
-  minflt = 0;
-  majflt = 0;
-  utime = 0;
-  stime = 0;
-  numThreads = 0;
-  starttime = 0;
-  vsize = 0;
-  rss = 0;
   #commBytes: Buffer = Buffer.allocUnsafe(64);
   #commLength = 0;
   #comm: string | undefined = undefined;
 
   constructor(interner: ByteStringInterner) {
+    super();
     this.#interner = interner;
   }
 
@@ -477,23 +466,13 @@ class ReaderStat implements ProcStat {
     return (this.#comm ??= this.#interner.decode(this.#commBytes, 0, this.#commLength));
   }
 
-  load(f: StatScan, buf: Buffer): void {
-    this.pid = f.pid;
-    this.state = f.state;
-    this.ppid = f.ppid;
-    this.minflt = f.minflt;
-    this.majflt = f.majflt;
-    this.utime = f.utime;
-    this.stime = f.stime;
-    this.numThreads = f.numThreads;
-    this.starttime = f.starttime;
-    this.vsize = f.vsize;
-    this.rss = f.rss;
-    const len = f.commEnd - f.commStart;
+  /** Copies comm's bytes out of `buf` (the read buffer is reused by the next read). */
+  keepComm(buf: Buffer): void {
+    const len = this.commEnd - this.commStart;
     if (len > this.#commBytes.length) this.#commBytes = Buffer.allocUnsafe(len);
     // A byte loop: Buffer#copy of a sub-range allocates a view, and comm is at most 15 bytes.
     const dst = this.#commBytes;
-    for (let i = 0; i < len; i++) dst[i] = buf[f.commStart + i] ?? 0;
+    for (let i = 0; i < len; i++) dst[i] = buf[this.commStart + i] ?? 0;
     this.#commLength = len;
     this.#comm = undefined;
   }

@@ -18,12 +18,8 @@ const CR = 0x0d;
 
 export function parseSmapsRollup(input: ProcInput): ProcSmaps | undefined {
   const buf = toBuffer(input);
-  return parseSmapsRollupBytes(buf, buf.length);
-}
-
-export function parseSmapsRollupBytes(buf: Buffer, end: number): ProcSmaps | undefined {
   const out: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
-  return parseSmapsRollupInto(buf, end, out) ? out : undefined;
+  return parseSmapsRollupInto(buf, buf.length, out) ? out : undefined;
 }
 
 export type MutableSmaps = { -readonly [K in keyof ProcSmaps]: ProcSmaps[K] };
@@ -45,12 +41,8 @@ export function parseSmapsRollupInto(buf: Buffer, end: number, out: MutableSmaps
 /** Sum of `Pss`/`SwapPss` over all mappings of an smaps file. */
 export function parseSmaps(input: ProcInput): ProcSmaps | undefined {
   const buf = toBuffer(input);
-  return parseSmapsBytes(buf, buf.length);
-}
-
-export function parseSmapsBytes(buf: Buffer, end: number): ProcSmaps | undefined {
   const out: MutableSmaps = { pssBytes: 0, swapPssBytes: 0 };
-  return parseSmapsInto(buf, end, out) ? out : undefined;
+  return parseSmapsInto(buf, buf.length, out) ? out : undefined;
 }
 
 /** parseSmaps over `buf[0, end)` into `out`, allocating nothing; false when malformed. */

@@ -26,30 +26,16 @@ const SIGNED_FIELDS = (0b11111 << 4) | (0b111111 << 16) | (1 << 24);
  */
 export function parseStat(input: ProcInput, pid?: number): ProcStat | undefined {
   const buf = toBuffer(input);
-  return parseStatBytes(buf, buf.length, pid);
+  const f = new StatScan();
+  if (!scanStat(buf, buf.length, pid, f)) return undefined;
+  const { commStart, commEnd, ...fields } = f;
+  return { ...fields, comm: decodeUtf8(buf, commStart, commEnd) };
 }
 
-/** parseStat over `buf[0, end)`; the hot-path entry point (no copies, one string for comm). */
-export function parseStatBytes(buf: Buffer, end: number, pid?: number): ProcStat | undefined {
-  const f = SCRATCH;
-  if (!scanStat(buf, end, pid, f)) return undefined;
-  return {
-    pid: f.pid,
-    comm: decodeUtf8(buf, f.commStart, f.commEnd),
-    state: f.state,
-    ppid: f.ppid,
-    minflt: f.minflt,
-    majflt: f.majflt,
-    utime: f.utime,
-    stime: f.stime,
-    numThreads: f.numThreads,
-    starttime: f.starttime,
-    vsize: f.vsize,
-    rss: f.rss,
-  };
-}
-
-/** The fields of a stat file, filled in place by scanStat; comm is the byte range `[commStart, commEnd)`. */
+/**
+ * The fields of a stat file, filled in place by scanStat (the reader's hot path scans into one reused
+ * instance); comm is the byte range `[commStart, commEnd)` of the scanned buffer.
+ */
 export class StatScan {
   pid = 0;
   commStart = 0;
@@ -65,8 +51,6 @@ export class StatScan {
   vsize = 0;
   rss = 0;
 }
-
-const SCRATCH = new StatScan();
 
 /**
  * Parses `buf[0, end)` into `out` without allocating (except a state token longer than one byte).

@@ -52,33 +52,8 @@ export interface ProcSmaps {
   readonly swapPssBytes: number;
 }
 
-/** Counters shared by processes, threads and groups. CPU in seconds, the rest in their units. */
-export interface Counts {
-  cpuUser: number;
-  cpuSystem: number;
-  readBytes: number;
-  writeBytes: number;
-  majorPageFaults: number;
-  minorPageFaults: number;
-  ctxSwitchVoluntary: number;
-  ctxSwitchNonvoluntary: number;
-}
-
-export interface States {
-  running: number;
-  sleeping: number;
-  waiting: number;
-  zombie: number;
-  other: number;
-}
-
-export interface Memory {
-  residentBytes: number;
-  virtualBytes: number;
-  vmSwapBytes: number;
-  proportionalBytes: number;
-  proportionalSwapBytes: number;
-}
+export type { Counts, Memory, States } from '../base/process.js';
+import type { Counts, Memory } from '../base/process.js';
 
 /** Per-process metrics read each cycle. */
 export interface ProcMetrics {

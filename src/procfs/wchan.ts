@@ -10,7 +10,8 @@ export function parseWchan(input: ProcInput): string {
   return parseWchanBytes(buf, buf.length);
 }
 
-export function parseWchanBytes(buf: Buffer, end: number): string {
+/** parseWchan over `buf[0, end)`; `decode` turns the symbol's bytes into a string (the reader interns them). */
+export function parseWchanBytes(buf: Buffer, end: number, decode: (buf: Buffer, start: number, end: number) => string = decodeUtf8): string {
   if (end <= 0 || (end === 1 && buf[0] === 0x30)) return '';
-  return decodeUtf8(buf, 0, end);
+  return decode(buf, 0, end);
 }

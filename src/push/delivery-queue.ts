@@ -14,7 +14,7 @@
 
 import type { PushClock, Sleep } from './deps.js';
 import type { HttpMethod, HttpResult, HttpTransport } from './http/http-types.js';
-import { classifyHttpResult, retryDelayMs, type Protocol } from './http/retry-policy.js';
+import { classifyHttpResult, retryDelayMs, type Protocol, type Verdict } from './http/retry-policy.js';
 import { redactSecrets, redactUrl, truncateForLog } from './redact.js';
 import { describeError, type Result } from '../base/result.js';
 import type { PushLogger, SinkStats } from './types.js';
@@ -114,6 +114,28 @@ interface Entry {
 }
 
 type MutableStats = { -readonly [K in keyof SinkStats]: SinkStats[K] };
+
+/** What one drain has done so far. */
+interface DrainState {
+  attempts: number;
+  delivered: number;
+  dropped: number;
+  rejected: number;
+  /** Retryable failures in this drain. */
+  failures: number;
+  status: number | undefined;
+  /** Why data was given up in this drain (kept until the end). */
+  fatalError: string | undefined;
+  /** Why the queue is not empty (cleared by a later success). */
+  error: string | undefined;
+}
+
+/** One attempt at the head batch: the receiver's verdict and what to log about it. */
+interface Attempt {
+  readonly verdict: Verdict;
+  readonly status: number | undefined;
+  readonly logFields: Record<string, unknown>;
+}
 
 export class DeliveryQueue {
   readonly #options: DeliveryOptions;
@@ -284,178 +306,178 @@ export class DeliveryQueue {
 
   /**
    * Sends queued batches in order until the queue is empty, the deadline passes, the signal aborts, or
-   * the head batch has failed `maxRetries + 1` times in this drain. Never throws.
+   * the head batch has failed `maxRetries + 1` times in this drain. Each pass makes one attempt
+   * (`#attempt`) and applies its verdict (`#apply`). Never throws.
    */
   async drain(options: { readonly deadlineMs: number; readonly signal?: AbortSignal }): Promise<DrainReport> {
     const { clock, sleep, logger } = this.#deps;
-    const { sinkName, retry } = this.#options;
-    let attempts = 0;
-    let delivered = 0;
-    let dropped = 0;
-    let rejected = 0;
-    let failuresThisDrain = 0;
-    let status: number | undefined;
-    /** Why data was given up in this drain (kept until the end). */
-    let fatalError: string | undefined;
-    /** Why the queue is not empty (cleared by a later success). */
-    let error: string | undefined;
-
+    const d: DrainState = { attempts: 0, delivered: 0, dropped: 0, rejected: 0, failures: 0, status: undefined, fatalError: undefined, error: undefined };
     // Bounded: each pass removes a batch, counts a failure (at most maxRetries + 1), or returns.
     for (;;) {
-      dropped += this.#expire();
+      d.dropped += this.#expire();
       const entry = this.#entries[0];
       if (entry === undefined) break;
       if (isAborted(options.signal)) {
-        error ??= 'aborted';
+        d.error ??= 'aborted';
         break;
       }
       const waitMs = this.#notBeforeMs - clock.nowMs();
       if (waitMs > 0) {
         if (this.#notBeforeMs >= options.deadlineMs) {
-          error ??= `next attempt not before ${new Date(this.#notBeforeMs).toISOString()} (backoff), after the send deadline`;
+          d.error ??= `next attempt not before ${new Date(this.#notBeforeMs).toISOString()} (backoff), after the send deadline`;
           break;
         }
         await sleep(waitMs, options.signal);
         if (isAborted(options.signal)) {
-          error ??= 'aborted';
+          d.error ??= 'aborted';
           break;
         }
-        dropped += this.#expire(); // time passed: the head may have become too old
+        d.dropped += this.#expire(); // time passed: the head may have become too old
         if (this.#entries[0] !== entry) continue;
       }
       const remainingMs = options.deadlineMs - clock.nowMs();
       if (remainingMs <= 0) {
-        error ??= 'send deadline reached';
+        d.error ??= 'send deadline reached';
         break;
       }
       const headers = this.#options.headers();
       if (!headers.ok) {
-        error = this.#redact(headers.error);
-        const level = this.#lastFatalLogged === error ? 'debug' : 'error';
-        this.#lastFatalLogged = error;
-        logger[level]({ sink: sinkName, err: error }, 'push not attempted: cannot build request headers');
+        d.error = this.#redact(headers.error);
+        const level = this.#lastFatalLogged === d.error ? 'debug' : 'error';
+        this.#lastFatalLogged = d.error;
+        logger[level]({ sink: this.#options.sinkName, err: d.error }, 'push not attempted: cannot build request headers');
         break;
       }
-      const batch = entry.batch;
-      const prepared = prepareBatch(batch);
+      const prepared = prepareBatch(entry.batch);
       if (!prepared.ok) {
         this.#finish(entry);
-        this.#stats.samplesDroppedTotal += batch.samples;
-        dropped += batch.samples;
-        fatalError = this.#redact(prepared.error);
-        logger.error({ sink: sinkName, droppedSamples: batch.samples, err: fatalError }, 'queued batch unusable: dropped');
+        this.#stats.samplesDroppedTotal += entry.batch.samples;
+        d.dropped += entry.batch.samples;
+        d.fatalError = this.#redact(prepared.error);
+        logger.error({ sink: this.#options.sinkName, droppedSamples: entry.batch.samples, err: d.fatalError }, 'queued batch unusable: dropped');
         continue;
       }
-      entry.attempts += 1;
-      const retryAttempt = entry.attempts - 1;
-      const body = batch.body();
-      const allHeaders: Record<string, string> = { ...headers.value, ...batch.contentHeaders };
-      if (retryAttempt > 0) allHeaders['Retry-Attempt'] = String(retryAttempt);
-      attempts += 1;
-      this.#stats.requestsTotal += 1;
-      const timeoutMs = Math.min(this.#options.requestTimeoutMs, remainingMs);
-      this.#inFlight = entry;
-      let result: HttpResult;
-      try {
-        result = await this.#deps.transport({
-          method: batch.method,
-          url: batch.url,
-          headers: allHeaders,
-          ...(body !== undefined ? { body } : {}),
-          timeoutMs,
-          ...(options.signal !== undefined ? { signal: options.signal } : {}),
-        });
-      } finally {
-        this.#inFlight = undefined;
-      }
-      const verdict = classifyHttpResult(result, {
-        protocol: this.#options.protocol,
-        resent: entry.mayHaveReached,
-        nowMs: clock.nowMs(),
-      });
-      if (result.kind === 'response') status = result.status;
-      if (result.kind !== 'network-error' || result.mayHaveReachedServer) {
-        entry.mayHaveReached = true;
-      }
-      const logFields = this.#logFields(batch, result, entry.attempts);
-
-      switch (verdict.kind) {
-        case 'ok':
-        case 'already-written': {
-          this.#finish(entry);
-          this.#stats.samplesSentTotal += batch.samples;
-          this.#stats.lastSuccessTimestampMs = clock.nowMs();
-          delivered += batch.samples;
-          this.#consecutiveFailures = 0;
-          this.#notBeforeMs = 0;
-          this.#lastFatalLogged = undefined;
-          error = undefined;
-          if (verdict.kind === 'already-written') logger.info(logFields, `push: ${verdict.reason}`);
-          break;
-        }
-        case 'split': {
-          const halves = batch.split?.();
-          const at = this.#entries.indexOf(entry);
-          if (halves !== undefined && at >= 0) {
-            this.#remove(entry); // the halves take its place (and its storage)
-            this.#entries.splice(at, 0, ...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
-            for (const half of halves) this.#queuedBytes += half.bytes;
-            logger.warn({ ...logFields, decision: 'split in two' }, `push rejected: ${verdict.reason}`);
-            break;
-          }
-          dropped += this.#reject(entry, `${verdict.reason}, cannot be split further`, logFields);
-          rejected += 1;
-          fatalError = `${verdict.reason}, cannot be split further`;
-          break;
-        }
-        case 'fatal': {
-          dropped += this.#reject(entry, verdict.reason, logFields);
-          rejected += 1;
-          fatalError = verdict.reason;
-          break;
-        }
-        case 'retry': {
-          this.#options.onRetryableFailure?.();
-          this.#stats.samplesRetriedTotal += batch.samples;
-          this.#consecutiveFailures += 1;
-          failuresThisDrain += 1;
-          const delayMs = retryDelayMs({
-            failures: this.#consecutiveFailures,
-            minBackoffMs: retry.minBackoffMs,
-            maxBackoffMs: retry.maxBackoffMs,
-            maxRetryAfterMs: retry.maxRetryAfterMs,
-            random: this.#deps.random,
-            ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
-          });
-          this.#notBeforeMs = clock.nowMs() + delayMs;
-          error = this.#redact(verdict.reason);
-          const giveUp = failuresThisDrain > retry.maxRetries;
-          logger.warn(
-            {
-              ...logFields,
-              retryInMs: delayMs,
-              ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
-              decision: giveUp ? 'keep queued for the next cycle' : 'retry',
-            },
-            `push failed: ${error}`,
-          );
-          if (giveUp) return this.#report({ attempts, delivered, dropped, rejected, status, error });
-          break;
-        }
-      }
+      const attempt = await this.#attempt(entry, headers.value, Math.min(this.#options.requestTimeoutMs, remainingMs), options.signal);
+      d.attempts += 1;
+      if (attempt.status !== undefined) d.status = attempt.status;
+      if (this.#apply(entry, attempt, d) === 'give up') return this.#report(d, d.error);
     }
-    return this.#report({ attempts, delivered, dropped, rejected, status, error: error ?? fatalError });
+    return this.#report(d, d.error ?? d.fatalError);
   }
 
-  #report(r: { attempts: number; delivered: number; dropped: number; rejected: number; status: number | undefined; error: string | undefined }): DrainReport {
+  /** One HTTP request for the head batch, classified. Counts the request; marks what may have reached the receiver. */
+  async #attempt(entry: Entry, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<Attempt> {
+    const batch = entry.batch;
+    entry.attempts += 1;
+    const retryAttempt = entry.attempts - 1;
+    const body = batch.body();
+    const allHeaders: Record<string, string> = { ...headers, ...batch.contentHeaders };
+    if (retryAttempt > 0) allHeaders['Retry-Attempt'] = String(retryAttempt);
+    this.#stats.requestsTotal += 1;
+    this.#inFlight = entry;
+    let result: HttpResult;
+    try {
+      result = await this.#deps.transport({
+        method: batch.method,
+        url: batch.url,
+        headers: allHeaders,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs,
+        ...(signal !== undefined ? { signal } : {}),
+      });
+    } finally {
+      this.#inFlight = undefined;
+    }
+    const verdict = classifyHttpResult(result, { protocol: this.#options.protocol, resent: entry.mayHaveReached, nowMs: this.#deps.clock.nowMs() });
+    if (result.kind !== 'network-error' || result.mayHaveReachedServer) entry.mayHaveReached = true;
+    return { verdict, status: result.kind === 'response' ? result.status : undefined, logFields: this.#logFields(batch, result, entry.attempts) };
+  }
+
+  /**
+   * Applies an attempt's verdict to the queue, the counters, the backoff and the drain: delivered,
+   * split in two (413), rejected for good, or kept for a retry ('give up' when this drain has retried
+   * enough: the batch stays queued for the next one).
+   */
+  #apply(entry: Entry, attempt: Attempt, d: DrainState): 'continue' | 'give up' {
+    const { clock, logger } = this.#deps;
+    const { verdict, logFields } = attempt;
+    const batch = entry.batch;
+    switch (verdict.kind) {
+      case 'ok':
+      case 'already-written': {
+        this.#finish(entry);
+        this.#stats.samplesSentTotal += batch.samples;
+        this.#stats.lastSuccessTimestampMs = clock.nowMs();
+        d.delivered += batch.samples;
+        this.#consecutiveFailures = 0;
+        this.#notBeforeMs = 0;
+        this.#lastFatalLogged = undefined;
+        d.error = undefined;
+        if (verdict.kind === 'already-written') logger.info(logFields, `push: ${verdict.reason}`);
+        return 'continue';
+      }
+      case 'split': {
+        const halves = batch.split?.();
+        const at = this.#entries.indexOf(entry);
+        if (halves !== undefined && at >= 0) {
+          this.#remove(entry); // the halves take its place (and its storage)
+          this.#entries.splice(at, 0, ...halves.map((b) => ({ batch: b, attempts: 0, mayHaveReached: false })));
+          for (const half of halves) this.#queuedBytes += half.bytes;
+          logger.warn({ ...logFields, decision: 'split in two' }, `push rejected: ${verdict.reason}`);
+          return 'continue';
+        }
+        const reason = `${verdict.reason}, cannot be split further`;
+        d.dropped += this.#reject(entry, reason, logFields);
+        d.rejected += 1;
+        d.fatalError = reason;
+        return 'continue';
+      }
+      case 'fatal': {
+        d.dropped += this.#reject(entry, verdict.reason, logFields);
+        d.rejected += 1;
+        d.fatalError = verdict.reason;
+        return 'continue';
+      }
+      case 'retry': {
+        this.#options.onRetryableFailure?.();
+        const { retry } = this.#options;
+        this.#stats.samplesRetriedTotal += batch.samples;
+        this.#consecutiveFailures += 1;
+        d.failures += 1;
+        const delayMs = retryDelayMs({
+          failures: this.#consecutiveFailures,
+          minBackoffMs: retry.minBackoffMs,
+          maxBackoffMs: retry.maxBackoffMs,
+          maxRetryAfterMs: retry.maxRetryAfterMs,
+          random: this.#deps.random,
+          ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+        });
+        this.#notBeforeMs = clock.nowMs() + delayMs;
+        d.error = this.#redact(verdict.reason);
+        const giveUp = d.failures > retry.maxRetries;
+        logger.warn(
+          {
+            ...logFields,
+            retryInMs: delayMs,
+            ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+            decision: giveUp ? 'keep queued for the next cycle' : 'retry',
+          },
+          `push failed: ${d.error}`,
+        );
+        return giveUp ? 'give up' : 'continue';
+      }
+    }
+  }
+
+  #report(d: DrainState, error: string | undefined): DrainReport {
     return {
-      deliveredSamples: r.delivered,
-      droppedSamples: r.dropped,
-      rejectedBatches: r.rejected,
-      attempts: r.attempts,
+      deliveredSamples: d.delivered,
+      droppedSamples: d.dropped,
+      rejectedBatches: d.rejected,
+      attempts: d.attempts,
       pendingBatches: this.#entries.length,
-      ...(r.status !== undefined ? { status: r.status } : {}),
-      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(d.status !== undefined ? { status: d.status } : {}),
+      ...(error !== undefined ? { error } : {}),
     };
   }
 

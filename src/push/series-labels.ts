@@ -1,12 +1,12 @@
 /**
  * Label-set rules shared by both sinks: name validation, empty values dropped, byte-order sorting,
- * unique names, and the collision rule between data labels and static (extra) labels. Pure.
+ * unique names, and what happens when a data label and a static (extra) label share a name. Pure.
  *
- * Collision rule: a data label is never overwritten by a static one. The config layer should reject
- * static labels named like a data label (`checkStaticLabels` with the catalog's label names); if one
- * still collides at run time, the data label keeps its name and the static label is renamed with the
- * prefix `static_` (repeated until the name is free), so both values survive and the result is
- * deterministic.
+ * Collisions: the config refuses a static label named like any label of procpush's series (the names
+ * come from the metric catalogue: agent/labels.ts, SERIES_LABEL_NAMES), so the agent's own series never
+ * collide. For a family outside the catalogue (a caller of the sinks other than the agent), a data label
+ * is still never overwritten: it keeps its name and the static label is renamed with the prefix
+ * `static_` (repeated until the name is free), so both values survive and the result is deterministic.
  */
 
 import { err, ok, type Result } from '../base/result.js';

@@ -18,68 +18,78 @@ export interface SeriesOptions {
   readonly gatherSmaps: boolean;
 }
 
-interface FamilySpec {
+/** A family of the metric catalogue: name, HELP, TYPE and the names of the labels its series carry. */
+export interface FamilySpec {
   readonly name: string;
   readonly help: string;
   readonly type: MetricType;
+  readonly labels: readonly string[];
 }
 
 /** Names, HELP texts (sic) and types exactly as process-exporter's collector declares them. */
 export const FAMILIES = {
-  numProcs: { name: 'namedprocess_namegroup_num_procs', help: 'number of processes in this group', type: 'gauge' },
-  cpuSeconds: { name: 'namedprocess_namegroup_cpu_seconds_total', help: 'Cpu user usage in seconds', type: 'counter' },
-  readBytes: { name: 'namedprocess_namegroup_read_bytes_total', help: 'number of bytes read by this group', type: 'counter' },
-  writeBytes: { name: 'namedprocess_namegroup_write_bytes_total', help: 'number of bytes written by this group', type: 'counter' },
-  majorPageFaults: { name: 'namedprocess_namegroup_major_page_faults_total', help: 'Major page faults', type: 'counter' },
-  minorPageFaults: { name: 'namedprocess_namegroup_minor_page_faults_total', help: 'Minor page faults', type: 'counter' },
-  contextSwitches: { name: 'namedprocess_namegroup_context_switches_total', help: 'Context switches', type: 'counter' },
-  memoryBytes: { name: 'namedprocess_namegroup_memory_bytes', help: 'number of bytes of memory in use', type: 'gauge' },
-  openFiledesc: { name: 'namedprocess_namegroup_open_filedesc', help: 'number of open file descriptors for this group', type: 'gauge' },
+  numProcs: { name: 'namedprocess_namegroup_num_procs', help: 'number of processes in this group', type: 'gauge', labels: ['groupname'] },
+  cpuSeconds: { name: 'namedprocess_namegroup_cpu_seconds_total', help: 'Cpu user usage in seconds', type: 'counter', labels: ['groupname', 'mode'] },
+  readBytes: { name: 'namedprocess_namegroup_read_bytes_total', help: 'number of bytes read by this group', type: 'counter', labels: ['groupname'] },
+  writeBytes: { name: 'namedprocess_namegroup_write_bytes_total', help: 'number of bytes written by this group', type: 'counter', labels: ['groupname'] },
+  majorPageFaults: { name: 'namedprocess_namegroup_major_page_faults_total', help: 'Major page faults', type: 'counter', labels: ['groupname'] },
+  minorPageFaults: { name: 'namedprocess_namegroup_minor_page_faults_total', help: 'Minor page faults', type: 'counter', labels: ['groupname'] },
+  contextSwitches: { name: 'namedprocess_namegroup_context_switches_total', help: 'Context switches', type: 'counter', labels: ['ctxswitchtype', 'groupname'] },
+  memoryBytes: { name: 'namedprocess_namegroup_memory_bytes', help: 'number of bytes of memory in use', type: 'gauge', labels: ['groupname', 'memtype'] },
+  openFiledesc: { name: 'namedprocess_namegroup_open_filedesc', help: 'number of open file descriptors for this group', type: 'gauge', labels: ['groupname'] },
   worstFdRatio: {
     name: 'namedprocess_namegroup_worst_fd_ratio',
     help: 'the worst (closest to 1) ratio between open fds and max fds among all procs in this group',
     type: 'gauge',
+    labels: ['groupname'],
   },
   oldestStartTime: {
     name: 'namedprocess_namegroup_oldest_start_time_seconds',
     help: 'start time in seconds since 1970/01/01 of oldest process in group',
     type: 'gauge',
+    labels: ['groupname'],
   },
-  numThreads: { name: 'namedprocess_namegroup_num_threads', help: 'Number of threads', type: 'gauge' },
+  numThreads: { name: 'namedprocess_namegroup_num_threads', help: 'Number of threads', type: 'gauge', labels: ['groupname'] },
   states: {
     name: 'namedprocess_namegroup_states',
     help: 'Number of processes in states Running, Sleeping, Waiting, Zombie, or Other',
     type: 'gauge',
+    labels: ['groupname', 'state'],
   },
-  threadsWchan: { name: 'namedprocess_namegroup_threads_wchan', help: 'Number of threads in this group waiting on each wchan', type: 'gauge' },
-  threadCount: { name: 'namedprocess_namegroup_thread_count', help: 'Number of threads in this group with same threadname', type: 'gauge' },
-  threadCpuSeconds: { name: 'namedprocess_namegroup_thread_cpu_seconds_total', help: 'Cpu user/system usage in seconds', type: 'counter' },
-  threadIoBytes: { name: 'namedprocess_namegroup_thread_io_bytes_total', help: 'number of bytes read/written by these threads', type: 'counter' },
+  threadsWchan: { name: 'namedprocess_namegroup_threads_wchan', help: 'Number of threads in this group waiting on each wchan', type: 'gauge', labels: ['groupname', 'wchan'] },
+  threadCount: { name: 'namedprocess_namegroup_thread_count', help: 'Number of threads in this group with same threadname', type: 'gauge', labels: ['groupname', 'threadname'] },
+  threadCpuSeconds: { name: 'namedprocess_namegroup_thread_cpu_seconds_total', help: 'Cpu user/system usage in seconds', type: 'counter', labels: ['groupname', 'mode', 'threadname'] },
+  threadIoBytes: { name: 'namedprocess_namegroup_thread_io_bytes_total', help: 'number of bytes read/written by these threads', type: 'counter', labels: ['groupname', 'iomode', 'threadname'] },
   threadMajorPageFaults: {
     name: 'namedprocess_namegroup_thread_major_page_faults_total',
     help: 'Major page faults for these threads',
     type: 'counter',
+    labels: ['groupname', 'threadname'],
   },
   threadMinorPageFaults: {
     name: 'namedprocess_namegroup_thread_minor_page_faults_total',
     help: 'Minor page faults for these threads',
     type: 'counter',
+    labels: ['groupname', 'threadname'],
   },
   threadContextSwitches: {
     name: 'namedprocess_namegroup_thread_context_switches_total',
     help: 'Context switches for these threads',
     type: 'counter',
+    labels: ['ctxswitchtype', 'groupname', 'threadname'],
   },
-  scrapeErrors: { name: 'namedprocess_scrape_errors', help: 'general scrape errors: no proc metrics collected during a cycle', type: 'counter' },
+  scrapeErrors: { name: 'namedprocess_scrape_errors', help: 'general scrape errors: no proc metrics collected during a cycle', type: 'counter', labels: [] },
   scrapeProcReadErrors: {
     name: 'namedprocess_scrape_procread_errors',
     help: "incremented each time a proc's metrics collection fails",
     type: 'counter',
+    labels: [],
   },
   scrapePartialErrors: {
     name: 'namedprocess_scrape_partial_errors',
     help: "incremented each time a tracked proc's metrics collection fails partially, e.g. unreadable I/O stats",
     type: 'counter',
+    labels: [],
   },
 } as const satisfies Record<string, FamilySpec>;
 
@@ -327,10 +337,7 @@ export function buildNamedProcessFamilies(
   add('scrapePartialErrors', NO_LABELS, errors.partialErrors);
 
   const families: MetricFamily[] = [];
-  for (const key of order) {
-    const spec = FAMILIES[key];
-    families.push({ name: spec.name, help: spec.help, type: spec.type, samples: lists[key] });
-  }
+  for (const key of order) families.push(familyOf(FAMILIES[key], lists[key]));
   return families;
 }
 
@@ -340,17 +347,24 @@ export const BUDGET_FAMILIES = {
     name: 'procpush_cycle_budget_exceeded_total',
     help: 'Cycles that ran out of cycle_time_budget before reading every process (the rest was carried over or deferred)',
     type: 'counter',
+    labels: [],
   },
   skipped: {
     name: 'procpush_cycle_budget_skipped_processes_total',
     help: 'Processes left unread because a cycle ran out of cycle_time_budget',
     type: 'counter',
+    labels: [],
   },
 } as const satisfies Record<string, FamilySpec>;
 
 export function buildBudgetFamilies(counts: { readonly exceeded: number; readonly skippedProcesses: number }): MetricFamily[] {
   return [
-    { ...BUDGET_FAMILIES.exceeded, samples: [{ labels: NO_LABELS, value: counts.exceeded }] },
-    { ...BUDGET_FAMILIES.skipped, samples: [{ labels: NO_LABELS, value: counts.skippedProcesses }] },
+    familyOf(BUDGET_FAMILIES.exceeded, [{ labels: NO_LABELS, value: counts.exceeded }]),
+    familyOf(BUDGET_FAMILIES.skipped, [{ labels: NO_LABELS, value: counts.skippedProcesses }]),
   ];
+}
+
+/** A family of the catalogue with its samples. */
+export function familyOf(spec: FamilySpec, samples: readonly Sample[]): MetricFamily {
+  return { name: spec.name, help: spec.help, type: spec.type, samples };
 }

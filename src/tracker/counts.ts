@@ -1,3 +1,8 @@
+/**
+ * Counter arithmetic, field by field and in place: the tracker and grouper own their counters and
+ * overwrite them every cycle instead of allocating new ones (base/memory.ts, techniques 1 and 3).
+ */
+import { doubleCounts } from '../base/memory.js';
 import type { Counts, States } from '../procfs/types.js';
 
 export function zeroCounts(): Counts {
@@ -25,18 +30,48 @@ export function addCounts(a: Counts, b: Readonly<Counts>): void {
   a.ctxSwitchNonvoluntary += b.ctxSwitchNonvoluntary;
 }
 
-/** `a - b` as a new value (a delta, not a total). */
-export function subCounts(a: Readonly<Counts>, b: Readonly<Counts>): Counts {
-  return {
-    cpuUser: a.cpuUser - b.cpuUser,
-    cpuSystem: a.cpuSystem - b.cpuSystem,
-    readBytes: a.readBytes - b.readBytes,
-    writeBytes: a.writeBytes - b.writeBytes,
-    majorPageFaults: a.majorPageFaults - b.majorPageFaults,
-    minorPageFaults: a.minorPageFaults - b.minorPageFaults,
-    ctxSwitchVoluntary: a.ctxSwitchVoluntary - b.ctxSwitchVoluntary,
-    ctxSwitchNonvoluntary: a.ctxSwitchNonvoluntary - b.ctxSwitchNonvoluntary,
-  };
+/** `out = a - b` field by field (a delta, not a total). */
+export function subInto(out: Counts, a: Readonly<Counts>, b: Readonly<Counts>): void {
+  out.cpuUser = a.cpuUser - b.cpuUser;
+  out.cpuSystem = a.cpuSystem - b.cpuSystem;
+  out.readBytes = a.readBytes - b.readBytes;
+  out.writeBytes = a.writeBytes - b.writeBytes;
+  out.majorPageFaults = a.majorPageFaults - b.majorPageFaults;
+  out.minorPageFaults = a.minorPageFaults - b.minorPageFaults;
+  out.ctxSwitchVoluntary = a.ctxSwitchVoluntary - b.ctxSwitchVoluntary;
+  out.ctxSwitchNonvoluntary = a.ctxSwitchNonvoluntary - b.ctxSwitchNonvoluntary;
+}
+
+/** `out = c` field by field. */
+export function copyInto(out: Counts, c: Readonly<Counts>): void {
+  out.cpuUser = c.cpuUser;
+  out.cpuSystem = c.cpuSystem;
+  out.readBytes = c.readBytes;
+  out.writeBytes = c.writeBytes;
+  out.majorPageFaults = c.majorPageFaults;
+  out.minorPageFaults = c.minorPageFaults;
+  out.ctxSwitchVoluntary = c.ctxSwitchVoluntary;
+  out.ctxSwitchNonvoluntary = c.ctxSwitchNonvoluntary;
+}
+
+/** Every counter to 0, in place. */
+export function setZero(c: Counts): void {
+  c.cpuUser = 0;
+  c.cpuSystem = 0;
+  c.readBytes = 0;
+  c.writeBytes = 0;
+  c.majorPageFaults = 0;
+  c.minorPageFaults = 0;
+  c.ctxSwitchVoluntary = 0;
+  c.ctxSwitchNonvoluntary = 0;
+}
+
+/** Counts the hot path overwrites every cycle: unboxed doubles (base/memory.ts), zero or a copy of `from`. */
+export function ownedCounts(from?: Readonly<Counts>): Counts {
+  const c = doubleCounts();
+  if (from === undefined) setZero(c);
+  else copyInto(c, from);
+  return c;
 }
 
 /** `a = max(a, b)`, field by field. */

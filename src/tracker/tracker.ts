@@ -1,15 +1,8 @@
 import type { Counts, Memory, MetricsRead, ProcMetrics, ProcSource, ProcStatic, States, ThreadSample } from '../procfs/types.js';
-import type { ProcAttributes } from '../naming/matcher.js';
-import { addState, addStates, copyCounts, zeroStates } from './counts.js';
+import type { Namer } from '../base/process.js';
+import { addState, addStates, copyCounts, copyInto, ownedCounts, setZero, subInto, zeroStates } from './counts.js';
+import { DOUBLE_SEED, doubleMemory } from '../base/memory.js';
 import { monotonicMs } from '../base/monotonic.js';
-
-/** What a namer sees of a new process (process-exporter's ProcAttributes). */
-export type NamingAttributes = ProcAttributes;
-
-/** Decides whether a new process is tracked and under which group name. */
-export interface Namer {
-  matchAndName(attrs: NamingAttributes): { readonly matched: true; readonly name: string } | { readonly matched: false };
-}
 
 export interface TrackerOptions {
   readonly namer: Namer;
@@ -90,7 +83,7 @@ export interface TrackedProc {
   /**
    * Wchan of each thread counted once ("" is never a key) for a multi-threaded process; undefined
    * for a single-threaded one, whose only wchan is `metrics.wchan` (a map per process would cost
-   * ~180 bytes each for the common case).
+   * more than its counters in the common case).
    */
   readonly wchans: ReadonlyMap<string, number> | undefined;
   readonly lastCycle: number;
@@ -520,31 +513,9 @@ function startIndex(pids: readonly number[], afterPid: number): number {
   return 0;
 }
 
-/**
- * Counts the tracker owns and overwrites every cycle. Created with fractional values so that V8 gives
- * every field its double representation (a number box updated in place); fields that start as small
- * integers, or come from a copy, may stay tagged, and then every store of a fraction (CPU seconds) or
- * a large number (bytes) allocates a new box that lives until the next cycle: promoted garbage.
- */
-function ownedCounts(from?: Readonly<Counts>): Counts {
-  const c: Counts = {
-    cpuUser: 0.5,
-    cpuSystem: 0.5,
-    readBytes: 0.5,
-    writeBytes: 0.5,
-    majorPageFaults: 0.5,
-    minorPageFaults: 0.5,
-    ctxSwitchVoluntary: 0.5,
-    ctxSwitchNonvoluntary: 0.5,
-  };
-  if (from === undefined) setZero(c);
-  else copyInto(c, from);
-  return c;
-}
-
-/** Memory the tracker owns; see ownedCounts. */
+/** Memory the tracker owns and overwrites every cycle (base/memory.ts, technique 1). */
 function ownedMemory(from: Readonly<Memory>): Memory {
-  const m: Memory = { residentBytes: 0.5, virtualBytes: 0.5, vmSwapBytes: 0.5, proportionalBytes: 0.5, proportionalSwapBytes: 0.5 };
+  const m = doubleMemory();
   m.residentBytes = from.residentBytes;
   m.virtualBytes = from.virtualBytes;
   m.vmSwapBytes = from.vmSwapBytes;
@@ -557,9 +528,9 @@ function copyMetrics(m: ProcMetrics): OwnedMetrics {
   const own: OwnedMetrics = {
     counts: ownedCounts(m.counts),
     memory: ownedMemory(m.memory),
-    openFds: 0.5,
-    fdLimit: 0.5,
-    numThreads: 0.5,
+    openFds: DOUBLE_SEED,
+    fdLimit: DOUBLE_SEED,
+    numThreads: DOUBLE_SEED,
     state: m.state,
     wchan: m.wchan,
   };
@@ -567,40 +538,6 @@ function copyMetrics(m: ProcMetrics): OwnedMetrics {
   own.fdLimit = m.fdLimit;
   own.numThreads = m.numThreads;
   return own;
-}
-
-function setZero(c: Counts): void {
-  c.cpuUser = 0;
-  c.cpuSystem = 0;
-  c.readBytes = 0;
-  c.writeBytes = 0;
-  c.majorPageFaults = 0;
-  c.minorPageFaults = 0;
-  c.ctxSwitchVoluntary = 0;
-  c.ctxSwitchNonvoluntary = 0;
-}
-
-/** `out = a - b` field by field. */
-function subInto(out: Counts, a: Readonly<Counts>, b: Readonly<Counts>): void {
-  out.cpuUser = a.cpuUser - b.cpuUser;
-  out.cpuSystem = a.cpuSystem - b.cpuSystem;
-  out.readBytes = a.readBytes - b.readBytes;
-  out.writeBytes = a.writeBytes - b.writeBytes;
-  out.majorPageFaults = a.majorPageFaults - b.majorPageFaults;
-  out.minorPageFaults = a.minorPageFaults - b.minorPageFaults;
-  out.ctxSwitchVoluntary = a.ctxSwitchVoluntary - b.ctxSwitchVoluntary;
-  out.ctxSwitchNonvoluntary = a.ctxSwitchNonvoluntary - b.ctxSwitchNonvoluntary;
-}
-
-function copyInto(out: Counts, c: Readonly<Counts>): void {
-  out.cpuUser = c.cpuUser;
-  out.cpuSystem = c.cpuSystem;
-  out.readBytes = c.readBytes;
-  out.writeBytes = c.writeBytes;
-  out.majorPageFaults = c.majorPageFaults;
-  out.minorPageFaults = c.minorPageFaults;
-  out.ctxSwitchVoluntary = c.ctxSwitchVoluntary;
-  out.ctxSwitchNonvoluntary = c.ctxSwitchNonvoluntary;
 }
 
 function resetStates(s: States): void {

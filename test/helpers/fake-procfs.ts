@@ -159,10 +159,11 @@ const STATE_NAMES: Readonly<Record<string, string>> = {
 const U64_MAX = '18446744073709551615';
 
 /** Marks a file rendered as a directory (unreadable: EISDIR). */
-const UNREADABLE = '\0unreadable';
+/** The content of a file that exists but cannot be read: a directory is written in its place. */
+export const UNREADABLE = '\0unreadable';
 
 /** `fd/` on disk: n symlinks, absent, or a regular file. */
-type FdState = number | 'missing' | 'file';
+export type FdState = number | 'missing' | 'file';
 
 function defaults(input: ProcessInput): ProcessSpec {
   const kind = input.kind ?? 'user';
@@ -836,49 +837,60 @@ export class FakeProcfs {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
     }
-    const prevFiles = prev?.files ?? new Map<string, string>();
-    for (const [file, content] of next) {
-      const old = prevFiles.get(file);
-      if (old === content) continue;
-      const path = join(dir, file);
-      if (old === UNREADABLE) rmSync(path, { recursive: true, force: true });
-      if (file.includes('/')) mkdirSync(dirname(path), { recursive: true });
-      if (content === UNREADABLE) {
-        rmSync(path, { force: true });
-        mkdirSync(path);
-      } else {
-        writeFileSync(path, content);
-      }
-    }
-    const liveTaskDirs = new Set([...next.keys()].filter((f) => f.startsWith('task/')).map((f) => dirname(f)));
-    const staleTaskDirs = new Set<string>();
-    for (const file of prevFiles.keys()) {
-      if (next.has(file)) continue;
-      const parent = dirname(file);
-      if (parent.startsWith('task/') && !liveTaskDirs.has(parent)) staleTaskDirs.add(parent);
-      else rmSync(join(dir, file), { recursive: true, force: true });
-    }
-    for (const t of staleTaskDirs) rmSync(join(dir, t), { recursive: true, force: true });
-    if (liveTaskDirs.size === 0) rmSync(join(dir, 'task'), { recursive: true, force: true });
-
-    const fdDir = join(dir, 'fd');
-    const prevFds = prev?.fds ?? 'missing';
-    if (typeof fds !== 'number' || typeof prevFds !== 'number') {
-      if (prevFds !== fds || prev === undefined) {
-        rmSync(fdDir, { recursive: true, force: true });
-        if (fds === 'file') writeFileSync(fdDir, '');
-        if (typeof fds === 'number') mkdirSync(fdDir);
-      }
-    }
-    if (typeof fds === 'number') {
-      const from = typeof prevFds === 'number' ? prevFds : 0;
-      for (let i = from; i < fds; i++) {
-        const target = i < 3 ? '/dev/null' : i % 2 === 0 ? `socket:[${40000 + spec.pid * 8 + i}]` : `pipe:[${90000 + i}]`;
-        symlinkSync(target, join(fdDir, String(i)));
-      }
-      for (let i = fds; i < from; i++) rmSync(join(fdDir, String(i)), { force: true });
-    }
+    writeFiles(dir, next, prev?.files);
+    writeFds(join(dir, 'fd'), spec.pid, fds, prev?.fds);
     this.written.set(spec.pid, { files: next, fds });
+  }
+}
+
+/**
+ * Writes the files of an existing process directory (relative path → content, `task/<tid>/…`
+ * included): the one procfs-tree writer of the tests. With `prev` (what was written last time) only what changed is
+ * touched, and files and task directories that are gone are removed. UNREADABLE content is a directory
+ * in place of the file (EISDIR).
+ */
+export function writeFiles(dir: string, next: ReadonlyMap<string, string | Buffer>, prev: ReadonlyMap<string, string | Buffer> = new Map()): void {
+  for (const [file, content] of next) {
+    const old = prev.get(file);
+    if (old === content) continue;
+    const path = join(dir, file);
+    if (old === UNREADABLE) rmSync(path, { recursive: true, force: true });
+    if (file.includes('/')) mkdirSync(dirname(path), { recursive: true });
+    if (content === UNREADABLE) {
+      rmSync(path, { force: true });
+      mkdirSync(path);
+    } else {
+      writeFileSync(path, content);
+    }
+  }
+  const liveTaskDirs = new Set([...next.keys()].filter((f) => f.startsWith('task/')).map((f) => dirname(f)));
+  const staleTaskDirs = new Set<string>();
+  for (const file of prev.keys()) {
+    if (next.has(file)) continue;
+    const parent = dirname(file);
+    if (parent.startsWith('task/') && !liveTaskDirs.has(parent)) staleTaskDirs.add(parent);
+    else rmSync(join(dir, file), { recursive: true, force: true });
+  }
+  for (const t of staleTaskDirs) rmSync(join(dir, t), { recursive: true, force: true });
+  if (liveTaskDirs.size === 0 && prev.size > 0) rmSync(join(dir, 'task'), { recursive: true, force: true });
+}
+
+/** `fd/` with `fds` entries (symlinks, as the kernel shows them), a file in its place, or none. */
+export function writeFds(fdDir: string, pid: number, fds: FdState, prevFds: FdState = 'missing'): void {
+  if (typeof fds !== 'number' || typeof prevFds !== 'number') {
+    if (prevFds !== fds || prevFds === 'missing') {
+      rmSync(fdDir, { recursive: true, force: true });
+      if (fds === 'file') writeFileSync(fdDir, '');
+      if (typeof fds === 'number') mkdirSync(fdDir);
+    }
+  }
+  if (typeof fds === 'number') {
+    const from = typeof prevFds === 'number' ? prevFds : 0;
+    for (let i = from; i < fds; i++) {
+      const target = i < 3 ? '/dev/null' : i % 2 === 0 ? `socket:[${40000 + pid * 8 + i}]` : `pipe:[${90000 + i}]`;
+      symlinkSync(target, join(fdDir, String(i)));
+    }
+    for (let i = fds; i < from; i++) rmSync(join(fdDir, String(i)), { force: true });
   }
 }
 

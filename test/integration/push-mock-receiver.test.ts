@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
 import { createSink } from '../../src/push/create-sink.js';
-import { sinkConfigSchema, type SinkConfigInput } from '../../src/push/sink-config.js';
+import { sinkConfig, type SinkConfigInput } from '../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../src/push/types.js';
 import {
   createTestSinkDeps,
@@ -46,7 +46,7 @@ function payload(cycle: number, groups: Readonly<Record<string, number>>): PushP
 }
 
 function sink(input: SinkConfigInput, deps: TestSinkDeps): Sink {
-  const s = createSink(sinkConfigSchema.parse(input), deps);
+  const s = createSink(sinkConfig(input), deps);
   if (!s.ok) throw new Error(s.error);
   return s.value;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { createSink } from '../../src/push/create-sink.js';
-import { sinkConfigSchema } from '../../src/push/sink-config.js';
+import { sinkConfig } from '../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../src/push/types.js';
 import { createTestSinkDeps } from '../helpers/mock-receiver.js';
 import { binaryAvailable, instantQuery, PROMETHEUS_BIN, startPrometheus, type Receiver } from '../helpers/receivers.js';
@@ -64,7 +64,7 @@ function payload(cycle: number, node: string, groups: Readonly<Record<string, nu
 
 function newSink(): Sink {
   const s = createSink(
-    sinkConfigSchema.parse({ type: 'remote_write', url: `${receiver().url}/api/v1/write`, timeout: '5s', send_metadata: true }),
+    sinkConfig({ type: 'remote_write', url: `${receiver().url}/api/v1/write`, timeout: '5s', send_metadata: true }),
     createTestSinkDeps(),
   );
   if (!s.ok) throw new Error(s.error);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { createSink } from '../../src/push/create-sink.js';
-import { sinkConfigSchema, type SinkConfigInput } from '../../src/push/sink-config.js';
+import { sinkConfig, type SinkConfigInput } from '../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../src/push/types.js';
 import { createTestSinkDeps } from '../helpers/mock-receiver.js';
 import { binaryAvailable, parseExposition, PUSHGATEWAY_BIN, startPushgateway, type ExposedSample, type Receiver } from '../helpers/receivers.js';
@@ -46,7 +46,7 @@ function payload(node: string, groups: Readonly<Record<string, number>>, family 
 }
 
 function newSink(extra: Partial<SinkConfigInput> = {}): Sink {
-  const s = createSink(sinkConfigSchema.parse({ type: 'pushgateway', url: receiver().url, timeout: '5s', ...extra }), createTestSinkDeps());
+  const s = createSink(sinkConfig({ type: 'pushgateway', url: receiver().url, timeout: '5s', ...extra }), createTestSinkDeps());
   if (!s.ok) throw new Error(s.error);
   return s.value;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { createSink } from '../../src/push/create-sink.js';
-import { sinkConfigSchema, type SinkConfigInput } from '../../src/push/sink-config.js';
+import { sinkConfig, type SinkConfigInput } from '../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../src/push/types.js';
 import { createTestSinkDeps, startMockReceiver, type MockReceiver } from '../helpers/mock-receiver.js';
 
@@ -80,7 +80,7 @@ const payload: PushPayload = {
 function sink(input: Partial<SinkConfigInput> & { url: string }): Sink {
   const p = certs();
   const deps = createTestSinkDeps({ files: { '/tls/ca.pem': p.ca, '/tls/client.pem': p.clientCert, '/tls/client.key': p.clientKey } });
-  const s = createSink(sinkConfigSchema.parse({ type: 'remote_write', retry: { max_retries: 0 }, ...input }), deps);
+  const s = createSink(sinkConfig({ type: 'remote_write', retry: { max_retries: 0 }, ...input }), deps);
   if (!s.ok) throw new Error(s.error);
   return s.value;
 }
@@ -119,7 +119,7 @@ void test('remote write presents the client certificate of cert_file and key_fil
 
 void test('createSink reports an unreadable TLS file by name', { skip }, () => {
   const deps = createTestSinkDeps();
-  const s = createSink(sinkConfigSchema.parse({ type: 'remote_write', url: 'https://127.0.0.1:1/w', tls_config: { ca_file: '/missing/ca.pem' } }), deps);
+  const s = createSink(sinkConfig({ type: 'remote_write', url: 'https://127.0.0.1:1/w', tls_config: { ca_file: '/missing/ca.pem' } }), deps);
   assert.equal(s.ok, false);
   assert.match(s.error, /tls_config\.ca_file.*\/missing\/ca\.pem/);
 });

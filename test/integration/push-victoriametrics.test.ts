@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { createSink } from '../../src/push/create-sink.js';
-import { sinkConfigSchema } from '../../src/push/sink-config.js';
+import { sinkConfig } from '../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../src/push/types.js';
 import { createTestSinkDeps } from '../helpers/mock-receiver.js';
 import { binaryAvailable, instantQuery, startVictoriaMetrics, VICTORIA_METRICS_BIN, type Receiver } from '../helpers/receivers.js';
@@ -56,7 +56,7 @@ function payload(cycle: number, groups: Readonly<Record<string, number>>): PushP
 }
 
 function newSink(): Sink {
-  const s = createSink(sinkConfigSchema.parse({ type: 'remote_write', url: `${receiver().url}/api/v1/write`, timeout: '5s' }), createTestSinkDeps());
+  const s = createSink(sinkConfig({ type: 'remote_write', url: `${receiver().url}/api/v1/write`, timeout: '5s' }), createTestSinkDeps());
   if (!s.ok) throw new Error(s.error);
   return s.value;
 }

@@ -9,29 +9,36 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 
-import { PUSH_KEYS } from '../../src/config/agent-config.js';
+import { agentSectionsSchema } from '../../src/config/agent-sections.js';
 import { ENGINE_OPTION_KEYS } from '../../src/config/engine-options.js';
-import { sinksConfigSchema } from '../../src/push/sink-config.js';
+import { TOP_LEVEL_KEYS } from '../../src/config/load.js';
+import type { Shape } from '../../src/config/schema.js';
+import { sinksSchema } from '../../src/config/sinks.js';
 
 const ROOT = process.cwd();
 const EXAMPLE = readFileSync(join(ROOT, 'config', 'example.yaml'), 'utf8');
 
-/** Every property name of a JSON schema, with its path, through objects, arrays and unions. */
-function schemaKeys(schema: unknown, path: string, out: Map<string, string>): Map<string, string> {
-  if (typeof schema !== 'object' || schema === null) return out;
-  const s = schema as Record<string, unknown>;
-  const props = s['properties'];
-  if (typeof props === 'object' && props !== null) {
-    for (const [k, v] of Object.entries(props)) {
-      out.set(`${path}.${k}`, k);
-      schemaKeys(v, `${path}.${k}`, out);
-    }
-  }
-  for (const key of ['items', 'oneOf', 'anyOf', 'allOf']) {
-    const sub = s[key];
-    for (const x of Array.isArray(sub) ? sub : [sub]) schemaKeys(x, path, out);
+/** Every key a schema shape accepts, with its path, through objects, lists and alternatives (not free-form records). */
+function schemaKeys(shape: Shape, path: string, out: Map<string, string>): Map<string, string> {
+  switch (shape.kind) {
+    case 'object':
+      for (const [k, v] of Object.entries(shape.keys)) {
+        out.set(`${path}.${k}`, k);
+        schemaKeys(v, `${path}.${k}`, out);
+      }
+      break;
+    case 'list':
+      schemaKeys(shape.item, `${path}[]`, out);
+      break;
+    case 'record':
+      schemaKeys(shape.value, `${path}.*`, out);
+      break;
+    case 'union':
+      for (const o of shape.options) schemaKeys(o, path, out);
+      break;
+    case 'leaf':
+      break;
   }
   return out;
 }
@@ -42,14 +49,21 @@ function documented(key: string): boolean {
 
 describe('config reference (config/example.yaml)', () => {
   it('documents every top-level key and every collection option', () => {
-    for (const key of ['process_names', ...PUSH_KEYS, ...ENGINE_OPTION_KEYS]) {
+    assert.ok(ENGINE_OPTION_KEYS.every((k) => TOP_LEVEL_KEYS.includes(k)));
+    for (const key of TOP_LEVEL_KEYS) {
       assert.ok(documented(key), `config/example.yaml does not document ${key}`);
     }
   });
 
   it('documents every sink option of both sink types', () => {
-    const keys = schemaKeys(z.toJSONSchema(sinksConfigSchema, { io: 'input', unrepresentable: 'any' }), 'sinks[]', new Map());
+    const keys = schemaKeys(sinksSchema.shape, 'sinks', new Map());
     assert.ok(keys.size > 20, [...keys.keys()].join(' '));
+    for (const [path, key] of keys) assert.ok(documented(key), `config/example.yaml does not document ${path}`);
+  });
+
+  it('documents every key of the schedule and shutdown sections', () => {
+    const keys = schemaKeys(agentSectionsSchema({ validateCron: () => undefined }).shape, '', new Map());
+    for (const k of ['.schedule.interval', '.schedule.cron', '.shutdown.timeout', '.shutdown.stale_markers']) assert.ok(keys.has(k), [...keys.keys()].join(' '));
     for (const [path, key] of keys) assert.ok(documented(key), `config/example.yaml does not document ${path}`);
   });
 

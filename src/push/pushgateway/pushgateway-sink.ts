@@ -13,14 +13,12 @@
 
 import { renderExposition } from '../../series/exposition.js';
 import type { Label, MetricFamily, Sample } from '../../series/types.js';
-import type { ClosableTransport, PushClock, Sleep } from '../deps.js';
-import { DeliveryQueue, type Batch, type RetryOptions } from '../delivery-queue.js';
-import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
-import { redactUrl } from '../redact.js';
+import type { Batch, RetryOptions } from '../delivery-queue.js';
+import { PUSHGATEWAY_RESERVED_HEADERS, type AuthConfig } from '../http/auth.js';
 import { buildSeriesLabels, labelSetKey, prepareStaticLabels } from '../series-labels.js';
-import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
+import { buildReport, countSamples, SinkSkeleton, type Queued, type SinkSkeletonDeps } from '../sink-common.js';
 import type { SinkMemory } from '../../collector/state-format.js';
-import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
+import type { CloseOptions, PushPayload, SendReport, Sink } from '../types.js';
 import { buildPushgatewayUrl } from './pushgateway-url.js';
 
 /** Text exposition 0.0.4 (push-protocols.md §1.4: the gateway parses anything else as this anyway). */
@@ -46,15 +44,7 @@ export interface PushgatewaySinkOptions {
   readonly retry: RetryOptions;
 }
 
-export interface PushgatewaySinkDeps {
-  readonly transport: ClosableTransport;
-  readonly clock: PushClock;
-  readonly sleep: Sleep;
-  readonly random: () => number;
-  readonly logger: PushLogger;
-  readonly readTextFile: ReadTextFile;
-  readonly version: string;
-}
+export type PushgatewaySinkDeps = SinkSkeletonDeps;
 
 export function createPushgatewaySink(options: PushgatewaySinkOptions, deps: PushgatewaySinkDeps): Sink {
   return new PushgatewaySink(options, deps);
@@ -156,49 +146,38 @@ export function buildPushgatewaySnapshot(
   };
 }
 
-class PushgatewaySink implements Sink {
-  readonly name: string;
-  readonly type = 'pushgateway' as const;
-  readonly target: string;
+class PushgatewaySink extends SinkSkeleton {
   readonly #options: PushgatewaySinkOptions;
   readonly #deps: PushgatewaySinkDeps;
-  readonly #headers: HeaderSource;
-  readonly #queue: DeliveryQueue;
-  readonly #runner = new SerialRunner();
-  readonly #closing = new AbortController();
-  #closed = false;
   /** The group last pushed to, for the shutdown DELETE. */
   #lastGroupUrl: URL | undefined;
   #lastError: string | undefined;
 
   constructor(options: PushgatewaySinkOptions, deps: PushgatewaySinkDeps) {
-    this.name = options.name;
-    this.target = redactUrl(options.url);
-    this.#options = options;
-    this.#deps = deps;
-    this.#headers = new HeaderSource({
-      userHeaders: options.userHeaders,
-      auth: options.auth,
-      readTextFile: deps.readTextFile,
-      reserved: { 'User-Agent': `procpush/${deps.version}` },
-      reservedNames: PUSHGATEWAY_RESERVED_HEADERS,
-    });
-    this.#queue = new DeliveryQueue(
+    super(
       {
-        sinkName: options.name,
+        type: 'pushgateway',
+        name: options.name,
+        url: options.url,
         protocol: 'pushgateway',
-        requestTimeoutMs: options.timeoutMs,
+        userHeaders: options.userHeaders,
+        auth: options.auth,
+        reservedHeaders: { 'User-Agent': `procpush/${deps.version}` },
+        reservedNames: PUSHGATEWAY_RESERVED_HEADERS,
+        timeoutMs: options.timeoutMs,
+        sendDeadlineMs: options.sendDeadlineMs,
         retry: options.retry,
         queue: { maxBatches: 1, maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: Number.POSITIVE_INFINITY },
-        headers: () => this.#headers.headers(),
-        secrets: () => this.#headers.secrets(),
       },
-      { transport: deps.transport.request, clock: deps.clock, sleep: deps.sleep, random: deps.random, logger: deps.logger },
+      deps,
     );
+    this.#options = options;
+    this.#deps = deps;
   }
 
-  stats(): SinkStats {
-    return this.#queue.stats();
+  protected async deliver(queued: Queued, deadlineMs: number): Promise<SendReport> {
+    const drain = await this.queue.drain({ deadlineMs, signal: this.closing.signal });
+    return buildReport({ ...queued, drain });
   }
 
   memory(): SinkMemory {
@@ -216,56 +195,22 @@ class PushgatewaySink implements Sink {
     }
   }
 
-  /** Renders and queues the snapshot at once (replacing an unsent older one), then delivers it. */
-  send(payload: PushPayload, options: SendOptions = {}): Promise<SendReport> {
-    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
-    if (this.#closed) {
-      const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
-      return Promise.resolve(buildReport({ samples, drain: EMPTY_DRAIN, droppedBeforeSend: samples, error: 'sink is closed' }));
-    }
-    let queued: { readonly samples: number; readonly droppedBeforeSend: number; readonly error?: string };
-    try {
-      queued = this.#enqueuePayload(payload);
-    } catch (e) {
-      return Promise.resolve(crashReport(e, this.#queue.length, this.#headers.secrets()));
-    }
-    return this.#runner.run(async () => {
-      try {
-        const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-        return buildReport({ ...queued, drain });
-      } catch (e) {
-        return crashReport(e, this.#queue.length, this.#headers.secrets());
-      }
-    });
+  protected release(): void {
+    // The transport is all this sink holds.
   }
 
-  close(options: CloseOptions = {}): Promise<SendReport> {
-    const alreadyClosed = this.#closed;
-    this.#closed = true;
-    if (!alreadyClosed) this.#closing.abort();
-    return closeOnce({
-      alreadyClosed,
-      runner: this.#runner,
-      close: () => this.#close(options),
-      crash: (e) => crashReport(e, this.#queue.length, this.#headers.secrets()),
-      release: () => {
-        this.#deps.transport.close();
-      },
-    });
-  }
-
-  #enqueuePayload(payload: PushPayload): { readonly samples: number; readonly droppedBeforeSend: number; readonly error?: string } {
+  /** Renders and queues the snapshot at once, replacing an unsent older one. */
+  protected enqueue(payload: PushPayload): Queued {
     const snapshot = buildPushgatewaySnapshot(payload, this.#options);
     if (!snapshot.ok) {
       const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
+      this.queue.countDropped(samples);
       this.#logOnce('error', { sink: this.name, err: snapshot.error, droppedSamples: samples }, snapshot.error, 'payload dropped');
       return { samples, droppedBeforeSend: samples, error: snapshot.error };
     }
     const s = snapshot.value;
     if (s.invalidCount > 0) {
-      this.#queue.countDropped(s.invalidCount);
+      this.queue.countDropped(s.invalidCount);
       this.#logOnce(
         'warn',
         { sink: this.name, invalidSeries: s.invalidCount, first: s.firstInvalidReason },
@@ -275,7 +220,7 @@ class PushgatewaySink implements Sink {
     }
     this.#lastGroupUrl = s.url;
     const body = Buffer.from(s.body, 'utf8');
-    this.#queue.replaceAll([
+    this.queue.replaceAll([
       {
         method: 'PUT',
         url: s.url,
@@ -288,8 +233,7 @@ class PushgatewaySink implements Sink {
     return { samples: s.samples, droppedBeforeSend: s.invalidCount };
   }
 
-  async #close(options: CloseOptions): Promise<SendReport> {
-    const deadlineMs = options.deadlineMs ?? this.#deps.clock.nowMs() + this.#options.sendDeadlineMs;
+  protected async shutdown(options: CloseOptions, deadlineMs: number): Promise<SendReport> {
     const deleteGroup = options.deleteGroup ?? this.#options.deleteOnShutdown;
     if (deleteGroup && this.#lastGroupUrl === undefined && options.extraLabels !== undefined) {
       // Nothing pushed by this run nor known from the state (`retire`): this node's group as the config gives it.
@@ -305,10 +249,10 @@ class PushgatewaySink implements Sink {
         contentHeaders: {},
         body: () => undefined,
       };
-      this.#queue.replaceAll([del]); // a pending PUT is pointless right before deleting its group
+      this.queue.replaceAll([del]); // a pending PUT is pointless right before deleting its group
     }
-    const drain = await this.#queue.drain({ deadlineMs });
-    const lost = this.#queue.dropAll();
+    const drain = await this.queue.drain({ deadlineMs });
+    const lost = this.queue.dropAll();
     return buildReport({
       samples: 0,
       drain,

@@ -236,16 +236,3 @@ export function compressWriteRequest(chunks: readonly Chunk[]): Uint8Array {
 function sliceRun(b: Uint8Array, start: number, end: number): Uint8Array {
   return start === b.byteOffset && end === b.byteOffset + b.length ? b : new Uint8Array(b.buffer, start, end - start);
 }
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

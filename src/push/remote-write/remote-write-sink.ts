@@ -13,14 +13,13 @@
  */
 
 import { ok, err, type Result } from '../../base/result.js';
-import type { ClosableTransport, PushClock, QueueFs, Sleep } from '../deps.js';
-import { DeliveryQueue, type Batch, type QueueLimits, type RetryOptions } from '../delivery-queue.js';
-import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig, type ReadTextFile } from '../http/auth.js';
-import { redactUrl } from '../redact.js';
+import type { QueueFs } from '../deps.js';
+import type { Batch, QueueLimits, RetryOptions } from '../delivery-queue.js';
+import { REMOTE_WRITE_RESERVED_HEADERS, type AuthConfig } from '../http/auth.js';
 import { prepareStaticLabels } from '../series-labels.js';
-import { buildReport, closeOnce, countSamples, crashReport, EMPTY_DRAIN, HeaderSource, SerialRunner } from '../sink-common.js';
+import { buildReport, countSamples, EMPTY_DRAIN, SinkSkeleton, type Queued, type SinkSkeletonDeps } from '../sink-common.js';
 import type { SinkMemory } from '../../collector/state-format.js';
-import type { CloseOptions, PushLogger, PushPayload, SendOptions, SendReport, Sink, SinkStats } from '../types.js';
+import type { CloseOptions, PushPayload, SendReport, Sink } from '../types.js';
 import {
   compressWriteRequest,
   encodeMetadataEntries,
@@ -61,25 +60,12 @@ export interface RemoteWriteSinkOptions {
   readonly queue: RemoteWriteQueueOptions;
 }
 
-export interface RemoteWriteSinkDeps {
+export interface RemoteWriteSinkDeps extends SinkSkeletonDeps {
   readonly wire: RemoteWriteWire;
-  readonly transport: ClosableTransport;
-  readonly clock: PushClock;
-  readonly sleep: Sleep;
-  readonly random: () => number;
-  readonly logger: PushLogger;
-  readonly readTextFile: ReadTextFile;
-  readonly version: string;
   /** Required when `queue.dir` is set. */
   readonly queueFs?: QueueFs;
 }
 
-/** What queuing one payload produced, for its report. */
-interface Queued {
-  readonly samples: number;
-  readonly droppedBeforeSend: number;
-  readonly error?: string;
-}
 
 /** `queue.dir` needs `deps.queueFs` (create-sink.ts checks); without it the queue stays in memory. */
 export function createRemoteWriteSink(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps): Sink {
@@ -216,16 +202,10 @@ type DiskState = 'none' | 'open' | 'busy' | 'unavailable';
  */
 const DURABLE_SHUTDOWN_TRY_MS = 500;
 
-class RemoteWriteSink implements Sink {
-  readonly name: string;
-  readonly type = 'remote_write' as const;
-  readonly target: string;
+class RemoteWriteSink extends SinkSkeleton {
   readonly #options: RemoteWriteSinkOptions;
   readonly #deps: RemoteWriteSinkDeps;
-  readonly #headers: HeaderSource;
-  readonly #queue: DeliveryQueue;
   readonly #tracker = new StaleTracker();
-  readonly #runner = new SerialRunner();
   readonly #validNames = new Set<string>();
   readonly #warnedRenames = new Set<string>();
   /** The durable queue's directory, when `queue.dir` is set. */
@@ -234,40 +214,34 @@ class RemoteWriteSink implements Sink {
   #diskProblemLogged: string | undefined;
   #lastInvalidReason: string | undefined;
   #lastTimestampMs = Number.NEGATIVE_INFINITY;
-  #closed = false;
-  /** Aborted by close(): cuts backoff waits of a send in progress short. */
-  readonly #closing = new AbortController();
   /** During the shutdown drain of a sink with a queue directory: aborted by the first failed attempt. */
   #stopAtFailure: AbortController | undefined;
 
   constructor(options: RemoteWriteSinkOptions, deps: RemoteWriteSinkDeps) {
-    this.name = options.name;
-    this.target = redactUrl(options.url);
-    this.#options = options;
-    this.#deps = deps;
-    this.#headers = new HeaderSource({
-      userHeaders: options.userHeaders,
-      auth: options.auth,
-      readTextFile: deps.readTextFile,
-      reserved: { 'User-Agent': `procpush/${deps.version}`, 'X-Prometheus-Remote-Write-Version': REMOTE_WRITE_VERSION },
-      reservedNames: REMOTE_WRITE_RESERVED_HEADERS,
-    });
-    this.#queue = new DeliveryQueue(
+    super(
       {
-        sinkName: options.name,
+        type: 'remote_write',
+        name: options.name,
+        url: options.url,
         protocol: 'remote_write',
-        requestTimeoutMs: options.timeoutMs,
+        userHeaders: options.userHeaders,
+        auth: options.auth,
+        reservedHeaders: { 'User-Agent': `procpush/${deps.version}`, 'X-Prometheus-Remote-Write-Version': REMOTE_WRITE_VERSION },
+        reservedNames: REMOTE_WRITE_RESERVED_HEADERS,
+        timeoutMs: options.timeoutMs,
+        sendDeadlineMs: options.sendDeadlineMs,
         retry: options.retry,
         queue: options.queue,
-        headers: () => this.#headers.headers(),
-        secrets: () => this.#headers.secrets(),
+        // A failed attempt puts everything queued on disk (and ends the shutdown's one try).
         onRetryableFailure: () => {
           this.#spill();
           this.#stopAtFailure?.abort();
         },
       },
-      { transport: deps.transport.request, clock: deps.clock, sleep: deps.sleep, random: deps.random, logger: deps.logger },
+      deps,
     );
+    this.#options = options;
+    this.#deps = deps;
     const dir = options.queue.dir;
     this.#disk =
       dir !== undefined && deps.queueFs !== undefined
@@ -277,8 +251,22 @@ class RemoteWriteSink implements Sink {
         : undefined;
   }
 
-  stats(): SinkStats {
-    return this.#queue.stats();
+  /** Takes the queue directory first (once), then delivers the queue. */
+  protected async deliver(queued: Queued, deadlineMs: number): Promise<SendReport> {
+    const disk = await this.#openDisk(deadlineMs);
+    if (disk.state === 'busy') {
+      // Sending now could overtake older batches in that directory: wait for it.
+      return buildReport({
+        samples: queued.samples,
+        droppedBeforeSend: queued.droppedBeforeSend,
+        drain: { ...EMPTY_DRAIN, pendingBatches: this.queue.length },
+        ...(disk.error !== undefined ? { error: disk.error } : {}),
+      });
+    }
+    const drain = await this.queue.drain({ deadlineMs, signal: this.closing.signal });
+    if (drain.pendingBatches > 0) this.#spill();
+    this.#dropCaches();
+    return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
   }
 
   /** Whether what this sink has not delivered survives a restart (`queue.dir`). */
@@ -294,62 +282,12 @@ class RemoteWriteSink implements Sink {
     if (memory.kind === 'remote_write') this.#tracker.restore(memory.series);
   }
 
-  /**
-   * Encodes and queues the payload at once (so memory stays bounded by the queue even if calls pile up
-   * behind a slow receiver), then delivers the queue; deliveries of one sink never overlap.
-   */
-  send(payload: PushPayload, options: SendOptions = {}): Promise<SendReport> {
-    const deadlineMs = Math.min(options.deadlineMs ?? Number.POSITIVE_INFINITY, this.#deps.clock.nowMs() + this.#options.sendDeadlineMs);
-    if (this.#closed) {
-      const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
-      return Promise.resolve(buildReport({ samples, drain: EMPTY_DRAIN, droppedBeforeSend: samples, error: 'sink is closed' }));
-    }
-    let queued: Queued;
-    try {
-      queued = this.#enqueuePayload(payload);
-    } catch (e) {
-      return Promise.resolve(crashReport(e, this.#queue.length, this.#headers.secrets()));
-    }
-    return this.#runner.run(async () => {
-      try {
-        const disk = await this.#openDisk(deadlineMs);
-        if (disk.state === 'busy') {
-          // Sending now could overtake older batches in that directory: wait for it.
-          return buildReport({
-            samples: queued.samples,
-            droppedBeforeSend: queued.droppedBeforeSend,
-            drain: { ...EMPTY_DRAIN, pendingBatches: this.#queue.length },
-            ...(disk.error !== undefined ? { error: disk.error } : {}),
-          });
-        }
-        const drain = await this.#queue.drain({ deadlineMs, signal: this.#closing.signal });
-        if (drain.pendingBatches > 0) this.#spill();
-        this.#dropCaches();
-        return buildReport({ ...queued, droppedBeforeSend: queued.droppedBeforeSend + disk.dropped, drain });
-      } catch (e) {
-        return crashReport(e, this.#queue.length, this.#headers.secrets());
-      }
-    });
-  }
-
-  close(options: CloseOptions = {}): Promise<SendReport> {
-    const alreadyClosed = this.#closed;
-    this.#closed = true;
-    if (!alreadyClosed) this.#closing.abort();
-    return closeOnce({
-      alreadyClosed,
-      runner: this.#runner,
-      close: () => this.#close(options),
-      crash: (e) => crashReport(e, this.#queue.length, this.#headers.secrets()),
-      release: () => {
-        this.#disk?.close(); this.#deps.transport.close();
-      },
-    });
+  protected release(): void {
+    this.#disk?.close();
   }
 
   /** Encodes the cycle (values, stale markers, metadata), batches it and queues it. Synchronous. */
-  #enqueuePayload(payload: PushPayload): Queued {
+  protected enqueue(payload: PushPayload): Queued {
     const { logger } = this.#deps;
     if (payload.timestampMs <= this.#lastTimestampMs) {
       logger.warn(
@@ -362,7 +300,7 @@ class RemoteWriteSink implements Sink {
     const statics = prepareStaticLabels(payload.extraLabels);
     if (!statics.ok) {
       const samples = countSamples(payload.families);
-      this.#queue.countDropped(samples);
+      this.queue.countDropped(samples);
       logger.error({ sink: this.name, err: statics.error, droppedSamples: samples }, 'payload dropped');
       return { samples, droppedBeforeSend: samples, error: statics.error };
     }
@@ -375,7 +313,7 @@ class RemoteWriteSink implements Sink {
     });
     let droppedBeforeSend = encoded.invalidCount;
     if (encoded.invalidCount > 0) {
-      this.#queue.countDropped(encoded.invalidCount);
+      this.queue.countDropped(encoded.invalidCount);
       const level = encoded.firstInvalidReason === this.#lastInvalidReason ? 'debug' : 'warn';
       this.#lastInvalidReason = encoded.firstInvalidReason;
       logger[level]({ sink: this.name, invalidSeries: encoded.invalidCount, first: encoded.firstInvalidReason }, 'invalid series not sent');
@@ -404,8 +342,8 @@ class RemoteWriteSink implements Sink {
    * once, or a backlog is being sent), everything queued goes to the directory at once.
    */
   #queueBatches(batches: readonly RwBatch[]): number {
-    const backlog = this.#queue.length > 0;
-    const dropped = this.#queue.enqueue(batches);
+    const backlog = this.queue.length > 0;
+    const dropped = this.queue.enqueue(batches);
     if (backlog) this.#spill();
     return dropped;
   }
@@ -414,7 +352,7 @@ class RemoteWriteSink implements Sink {
   #spill(): void {
     const disk = this.#disk;
     if (disk?.isOpen !== true) return;
-    for (const b of this.#queue.batches()) if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
+    for (const b of this.queue.batches()) if (b instanceof RwBatch && !b.persistTried) this.#persist(b, disk);
   }
 
   #persist(batch: RwBatch, disk: QueueDir): void {
@@ -435,7 +373,7 @@ class RemoteWriteSink implements Sink {
     if (disk === undefined) return { state: 'none', dropped: 0 };
     if (disk.isOpen) return { state: 'open', dropped: 0 };
     const { clock, sleep, logger } = this.#deps;
-    const r = await disk.open({ deadlineMs, nowMs: () => clock.nowMs(), sleep, signal: this.#closing.signal });
+    const r = await disk.open({ deadlineMs, nowMs: () => clock.nowMs(), sleep, signal: this.closing.signal });
     if (r === 'busy') {
       const error = `queue directory ${disk.dir} is held by another sink of this process; sending waits until it is released`;
       this.#diskProblem('warn', error, 'queue directory busy');
@@ -449,7 +387,7 @@ class RemoteWriteSink implements Sink {
     let dropped = 0;
     for (const c of r.value.corrupt) {
       logger.warn({ sink: this.name, file: c.name, reason: c.reason, droppedSamples: c.samples }, 'corrupt queue file deleted');
-      this.#queue.countDropped(c.samples);
+      this.queue.countDropped(c.samples);
       dropped += c.samples;
     }
     const junk = r.value.junk;
@@ -476,7 +414,7 @@ class RemoteWriteSink implements Sink {
       loadedSamples += b.samples;
       newest = Math.max(newest, b.maxTimestampMs);
     }
-    const firstNew = this.#queue.batches()[0];
+    const firstNew = this.queue.batches()[0];
     if (firstNew !== undefined && firstNew.timestampMs !== undefined && newest >= firstNew.timestampMs) {
       logger.warn(
         { sink: this.name, newestQueuedMs: newest, firstNewMs: firstNew.timestampMs },
@@ -484,7 +422,7 @@ class RemoteWriteSink implements Sink {
       );
     }
     this.#lastTimestampMs = Math.max(this.#lastTimestampMs, newest);
-    dropped += this.#queue.restore(loaded);
+    dropped += this.queue.restore(loaded);
     // Behind a backlog the new batches wait: they go to disk at once (a kill meanwhile loses nothing).
     if (loaded.length > 0) this.#spill();
     logger.info(
@@ -502,12 +440,11 @@ class RemoteWriteSink implements Sink {
   }
 
   #dropCaches(): void {
-    for (const b of this.#queue.batches()) if (b instanceof RwBatch) b.dropCache();
+    for (const b of this.queue.batches()) if (b instanceof RwBatch) b.dropCache();
   }
 
-  async #close(options: CloseOptions): Promise<SendReport> {
+  protected async shutdown(options: CloseOptions, deadlineMs: number): Promise<SendReport> {
     const now = this.#deps.clock.nowMs();
-    const deadlineMs = options.deadlineMs ?? now + this.#options.sendDeadlineMs;
     let samples = 0;
     if (options.staleMarkers !== false) {
       // The markers must be later than every sample already sent for their series.
@@ -518,7 +455,7 @@ class RemoteWriteSink implements Sink {
     }
     // A sink that queued nothing never takes its directory (e.g. one a reload built and discarded).
     let diskDropped = 0;
-    if (this.#queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
+    if (this.queue.length > 0) diskDropped = (await this.#openDisk(deadlineMs)).dropped;
     if (this.#disk?.isOpen === true) {
       // Everything pending is on disk first; then one short try, which stops at the first failure:
       // what the receiver does not take at once is sent by the next start (`retire` keeps trying).
@@ -526,9 +463,9 @@ class RemoteWriteSink implements Sink {
       const stop = new AbortController();
       if (options.untilDelivered !== true) this.#stopAtFailure = stop;
       const tryUntil = options.untilDelivered === true ? deadlineMs : Math.min(deadlineMs, now + DURABLE_SHUTDOWN_TRY_MS);
-      const drain = await this.#queue.drain({ deadlineMs: tryUntil, signal: stop.signal });
+      const drain = await this.queue.drain({ deadlineMs: tryUntil, signal: stop.signal });
       this.#stopAtFailure = undefined;
-      const left = this.#queue.release();
+      const left = this.queue.release();
       if (left.keptBatches > 0) {
         this.#deps.logger.info(
           { sink: this.name, dir: this.#disk.dir, batches: left.keptBatches, samples: left.keptSamples },
@@ -543,8 +480,8 @@ class RemoteWriteSink implements Sink {
       const error = [drainError === 'aborted' ? undefined : drainError, kept].filter((e) => e !== undefined).join('; ');
       return buildReport({ samples, drain: drained, droppedBeforeSend: left.droppedSamples + diskDropped, ...(error !== '' ? { error } : {}) });
     }
-    const drain = await this.#queue.drain({ deadlineMs });
-    const lost = this.#queue.dropAll();
+    const drain = await this.queue.drain({ deadlineMs });
+    const lost = this.queue.dropAll();
     if (lost > 0) {
       this.#deps.logger.warn({ sink: this.name, droppedSamples: lost }, 'shutdown: samples still queued were dropped');
     }

@@ -36,9 +36,10 @@ describe('resolveStaticLabels', () => {
     const r = resolveStaticLabels({ dc: '${NOPE}', 'bad-name': 'x', groupname: 'y' }, host());
     assert.ok(!r.ok);
     assert.equal(r.error.length, 3);
-    assert.match(r.error.join('\n'), /NOPE is not set/);
-    assert.match(r.error.join('\n'), /bad-name: invalid label name/);
-    assert.match(r.error.join('\n'), /groupname.*cannot be set statically/);
+    const text = r.error.map((p) => `labels.${p.name}: ${p.message}`).join('\n');
+    assert.match(text, /NOPE is not set/);
+    assert.match(text, /bad-name: invalid label name/);
+    assert.match(text, /groupname.*cannot be set statically/);
   });
 
   it('keeps $$ as a literal dollar', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collectStartupGarbage } from '../../../src/base/settle-heap.js';
+import { collectStartupGarbage } from '../../../src/base/memory.js';
 
 /** Objects that survive young-generation collections, so that only a full collection frees them. */
 function promotedGarbage(): { items: object[] } {

@@ -1,18 +1,18 @@
 /**
- * The engine's top-level keys are validated by hand (engine-options.ts) so that `serve` does not load
- * zod. zod still validates the push sections, so it is the oracle here: the hand validator must accept
- * exactly what the old zod schema accepted and word its type and range errors the same way.
+ * The collection keys are validated by procpush's own validator (config/schema.ts, engine-options.ts)
+ * so that no command loads zod. zod is the oracle here: the validator must accept exactly what the old
+ * zod schema accepted and word its type and range errors the same way.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 
-import { parseConfigText } from '../../../src/config/agent-config.js';
+import { parseConfigText } from '../../../src/config/load.js';
 import { ENGINE_OPTION_KEYS, validateEngineOptions } from '../../../src/config/engine-options.js';
 import { parseByteSize, parseDurationMs } from '../../../src/base/units.js';
 
-/** The schema the engine keys had before the hand validator (src/config/agent-config.ts at 172ffdb). */
+/** The schema the engine keys had before procpush's own validator (src/config/agent-config.ts at 172ffdb). */
 const duration = z.string().refine((s) => parseDurationMs(s).ok, { message: 'expected a duration such as 15s, 500ms, 1m' });
 const byteSize = z.union([z.number(), z.string()]).refine((v) => parseByteSize(v).ok, { message: 'bytes' });
 const oracle = z

@@ -5,15 +5,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseAgentSections } from '../../../src/config/agent-sections.js';
+import { err, ok, type Result } from '../../../src/base/result.js';
+import type { AgentSections } from '../../../src/config/agent-sections.js';
+import type { ConfigIssue } from '../../../src/config/issues.js';
+import { parseConfigText } from '../../../src/config/load.js';
 
-function sections(yaml: string): ReturnType<typeof parseAgentSections> {
-  return parseAgentSections(yaml, 'cfg.yaml');
+function sections(yaml: string): Result<AgentSections, readonly ConfigIssue[]> {
+  const r = parseConfigText(`process_names: []\n${yaml}`, 'cfg.yaml');
+  return r.ok ? ok(r.value.agent) : err(r.error);
 }
 
 describe('lifetime config keys', () => {
   it('defaults: a checkpoint every 60 s, stale markers auto', () => {
-    const r = sections('process_names: []\n');
+    const r = sections('');
     assert.ok(r.ok);
     assert.equal(r.value.stateCheckpointMs, 60_000);
     assert.deepEqual(r.value.shutdown, { timeoutMs: 10_000, staleMarkers: 'auto', staleMarkersBoolean: false });
@@ -36,7 +40,7 @@ describe('lifetime config keys', () => {
     assert.ok(!bad.ok);
     assert.deepEqual(
       bad.error.map((i) => [i.line, i.field, i.message]),
-      [[2, 'shutdown.stale_markers', 'expected auto, always or never']],
+      [[3, 'shutdown.stale_markers', 'expected auto, always or never']],
     );
   });
 
@@ -49,7 +53,7 @@ describe('lifetime config keys', () => {
     assert.ok(!bad.ok);
     assert.deepEqual(
       bad.error.map((i) => [i.line, i.field]),
-      [[2, 'state_checkpoint']],
+      [[3, 'state_checkpoint']],
     );
   });
 });

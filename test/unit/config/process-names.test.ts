@@ -1,8 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
-import { compileProcessNames, formatConfigIssue, loadProcessNamesFromText, type ConfigIssue, type MatchNamer, type ProcAttributes } from '../../../src/config/process-names.js';
+import type { ProcAttributes } from '../../../src/base/process.js';
+import { parseConfigDocument } from '../../../src/config/document.js';
+import { formatConfigIssue, type ConfigIssue } from '../../../src/config/issues.js';
+import { compileProcessNames, loadProcessNamesFromText } from '../../../src/config/process-names.js';
+import type { MatchNamer } from '../../../src/naming/matcher.js';
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../../../../test/fixtures/config/${name}`, import.meta.url), 'utf8');
@@ -65,9 +68,9 @@ void describe('process_names loading', () => {
   });
 
   void it('compiles from an already parsed document', () => {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument('process_names:\n  - comm: [a]\n', { lineCounter });
-    const r = compileProcessNames(doc, lineCounter, 'x.yaml');
+    const doc = parseConfigDocument('process_names:\n  - comm: [a]\n', 'x.yaml');
+    assert.ok(doc.ok);
+    const r = compileProcessNames(doc.value.root, 'x.yaml');
     assert.ok(r.ok);
     assert.equal(r.value.rules.length, 1);
   });

@@ -1,10 +1,12 @@
 /**
- * Builds small procfs trees in a temp dir for the reader tests, plus the text of the files
- * process-exporter reads. Each file is written the way the kernel formats it.
+ * The text of the files process-exporter reads, field by field, for the parser and reader tests (each
+ * file is formatted the way the kernel formats it), and small procfs trees of such files in a temp dir,
+ * written by the tests' one tree writer (test/helpers/fake-procfs.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFds, writeFiles } from '../../helpers/fake-procfs.js';
 
 /** Fields of a stat line; the rest of the 52 fields are filled with zeros. */
 export interface StatFields {
@@ -183,13 +185,6 @@ export function defaultFiles(p: FakeProcess): Record<string, string | Buffer | n
   };
 }
 
-function writeFiles(dir: string, files: FileMap): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    if (content !== null) writeFileSync(join(dir, name), content);
-  }
-}
-
 /** Writes `<root>/stat` and one directory per process. */
 export function writeProcfs(root: string, processes: readonly FakeProcess[], btime = 1700000000): void {
   writeFileSync(join(root, 'stat'), `cpu  6159 0 2188 77208 423 0 119 741 0 0\nintr 1 2 3\nctxt 99\nbtime ${btime}\nprocesses 7000\n`);
@@ -198,10 +193,12 @@ export function writeProcfs(root: string, processes: readonly FakeProcess[], bti
 
 export function writeProcess(root: string, p: FakeProcess): void {
   const dir = join(root, String(p.stat.pid));
-  writeFiles(dir, { ...defaultFiles(p), ...p.files });
-  const fdDir = join(dir, 'fd');
-  mkdirSync(fdDir, { recursive: true });
-  for (let i = 0; i < (p.fds ?? 3); i++) writeFileSync(join(fdDir, String(i)), '');
+  mkdirSync(dir, { recursive: true });
+  const files = new Map<string, string | Buffer>();
+  const add = (prefix: string, map: FileMap): void => {
+    for (const [name, content] of Object.entries(map)) if (content !== null) files.set(`${prefix}${name}`, content);
+  };
+  add('', { ...defaultFiles(p), ...p.files });
   for (const t of p.threads ?? []) {
     const base: FileMap = {
       stat: statLine({ ...p.stat, pid: t.tid, comm: t.comm, utime: t.tid % 100, stime: 1 }),
@@ -209,8 +206,10 @@ export function writeProcess(root: string, p: FakeProcess): void {
       io: ioText(t.tid, 0),
       wchan: 'futex_wait_queue',
     };
-    writeFiles(join(dir, 'task', String(t.tid)), { ...base, ...t.files });
+    add(`task/${t.tid}/`, { ...base, ...t.files });
   }
+  writeFiles(dir, files);
+  writeFds(join(dir, 'fd'), p.stat.pid, p.fds ?? 3);
 }
 
 /** A fresh temp dir; remove it with `cleanup`. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseStat, parseStatBytes } from '../../../src/procfs/stat.js';
+import { parseStat, scanStat, StatScan } from '../../../src/procfs/stat.js';
 import { fixture, statLine } from './fake-procfs.js';
 
 void describe('parseStat', () => {
@@ -123,6 +123,9 @@ void describe('parseStat', () => {
     const line = statLine({ pid: 5, comm: 'short', rss: 9 });
     const buf = Buffer.alloc(4096, 0x29); // stale ')' bytes after the content
     buf.write(line);
-    assert.equal(parseStatBytes(buf, Buffer.byteLength(line), 5)?.comm, 'short');
+    const scan = new StatScan();
+    assert.equal(scanStat(buf, Buffer.byteLength(line), 5, scan), true);
+    assert.equal(buf.toString('utf8', scan.commStart, scan.commEnd), 'short');
+    assert.equal(scan.rss, 9);
   });
 });

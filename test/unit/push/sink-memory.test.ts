@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 
 import { createSink } from '../../../src/push/create-sink.js';
 import type { HttpRequest, HttpResult } from '../../../src/push/http/http-types.js';
-import { sinkConfigSchema } from '../../../src/push/sink-config.js';
+import { sinkConfig } from '../../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../../src/push/types.js';
 import { decodeRemoteWriteBody, createTestSinkDeps, labelsOf } from '../../helpers/mock-receiver.js';
 
@@ -31,7 +31,7 @@ function payload(cycle: number, groups: readonly string[]): PushPayload {
 function sinkWith(type: 'remote_write' | 'pushgateway', requests: HttpRequest[], extra: Record<string, unknown> = {}): Sink {
   const deps = { ...createTestSinkDeps(), createTransport: () => ({ request: (req: HttpRequest) => (requests.push(req), Promise.resolve(OK)), close: () => undefined }) };
   const url = type === 'remote_write' ? 'http://127.0.0.1:1/api/v1/write' : 'http://127.0.0.1:1';
-  const s = createSink(sinkConfigSchema.parse({ type, url, name: 'x', ...extra }), deps);
+  const s = createSink(sinkConfig({ type, url, name: 'x', ...extra }), deps);
   if (!s.ok) throw new Error(s.error);
   return s.value;
 }

@@ -15,7 +15,9 @@ import { createSink } from '../../../../src/push/create-sink.js';
 import type { QueueFs } from '../../../../src/push/deps.js';
 import type { HttpRequest, HttpResult } from '../../../../src/push/http/http-types.js';
 import { createNodeQueueFs } from '../../../../src/push/node-deps.js';
-import { defaultQueueDir, sinkConfigSchema, sinksConfigSchema, withOnceQueueDir, type SinkConfigInput } from '../../../../src/push/sink-config.js';
+import { defaultQueueDir, withOnceQueueDir } from '../../../../src/push/sink-config.js';
+import { parseSinksConfig } from '../../../../src/config/sinks.js';
+import { sinkConfig, type SinkConfigInput } from '../../../helpers/sink-config.js';
 import type { PushPayload, Sink } from '../../../../src/push/types.js';
 import { err } from '../../../../src/base/result.js';
 import { QUEUE_LOCK_FILE } from '../../../../src/push/remote-write/disk-queue.js';
@@ -99,7 +101,7 @@ function agentProcess(rx: Receiver, fs: QueueFs = createNodeQueueFs()): TestSink
 }
 
 function sink(deps: TestSinkDeps, input: Partial<SinkConfigInput> & { queue?: Record<string, unknown> }): Sink {
-  const config = sinkConfigSchema.parse({
+  const config = sinkConfig({
     type: 'remote_write',
     url: 'http://127.0.0.1:1/api/v1/write',
     name: 'rw',
@@ -479,13 +481,13 @@ void test('retire (untilDelivered): the close keeps trying until the receiver ta
 });
 
 void test('the queue directory option: one directory per sink, a default next to the once state file', () => {
-  const dup = sinksConfigSchema.safeParse([
+  const dup = parseSinksConfig([
     { type: 'remote_write', url: 'http://h/a', queue: { dir: '/var/lib/q' } },
     { type: 'remote_write', url: 'http://h/b', queue: { dir: '/var/lib/q/' } },
   ]);
-  assert.equal(dup.success, false);
+  assert.ok(!dup.ok);
   assert.match(JSON.stringify(dup.error), /queue directory \/var\/lib\/q\/ is used by another sink/);
-  const c = sinkConfigSchema.parse({ type: 'remote_write', url: 'http://h/w', queue: { dir: '/q', max_age: '0' } });
+  const c = sinkConfig({ type: 'remote_write', url: 'http://h/w', queue: { dir: '/q', max_age: '0' } });
   assert.deepEqual(c.type === 'remote_write' ? c.queue : undefined, { maxBatches: 10_000, maxBytes: 64 * 1_048_576, maxAgeMs: Infinity, dir: '/q' });
   assert.equal(defaultQueueDir('/var/lib/procpush/state.json', 'central'), '/var/lib/procpush/state.json.queue/central');
   assert.match(defaultQueueDir('/s', 'remote_write:127.0.0.1:9090/api/v1/write'), /^\/s\.queue\/remote_write_127\.0\.0\.1_9090_api_v1_write-[0-9a-f]{8}$/);
@@ -493,6 +495,6 @@ void test('the queue directory option: one directory per sink, a default next to
   assert.match(defaultQueueDir('/s', '..'), /^\/s\.queue\/_\.-[0-9a-f]{8}$/);
   const explicit = withOnceQueueDir(c, '/s');
   assert.equal(explicit, c, 'an explicit dir wins');
-  const pg = sinkConfigSchema.parse({ type: 'pushgateway', url: 'http://h' });
+  const pg = sinkConfig({ type: 'pushgateway', url: 'http://h' });
   assert.equal(withOnceQueueDir(pg, '/s'), pg, 'the Pushgateway has no queue directory');
 });
